@@ -1,0 +1,270 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// StoreEvent stores an accepted event once: storing the same (company, event id) again
+// keeps the first row. It sets ev.ID to the row's id and reports whether this call
+// inserted it.
+func (s *Store) StoreEvent(ctx context.Context, ev *Event) (inserted bool, err error) {
+	ev.ID = 0
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "company_id"}, {Name: "event_id"}},
+		DoNothing: true,
+	}).Create(ev)
+	if res.Error != nil {
+		return false, dbError(res.Error, "")
+	}
+	if res.RowsAffected == 1 && ev.ID != 0 {
+		return true, nil
+	}
+	var row Event
+	if err := s.db.WithContext(ctx).Select("id").Where("company_id = ? AND event_id = ?", ev.CompanyID, ev.EventID).Take(&row).Error; err != nil {
+		return false, dbError(err, "event not found")
+	}
+	ev.ID = row.ID
+	return false, nil
+}
+
+// EventByRowID returns a stored event with its payload. Returns ENOTFOUND.
+func (s *Store) EventByRowID(ctx context.Context, id int64) (*Event, error) {
+	var ev Event
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&ev).Error; err != nil {
+		return nil, dbError(err, fmt.Sprintf("event %d not found", id))
+	}
+	return &ev, nil
+}
+
+// EventExists reports whether company companyID has an event with this id.
+func (s *Store) EventExists(ctx context.Context, companyID int64, eventID string) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Event{}).Where("company_id = ? AND event_id = ?", companyID, eventID).Limit(1).Count(&n).Error
+	return n > 0, dbError(err, "")
+}
+
+// PlannedDelivery is a delivery row created (or found) for one subscriber of an event.
+type PlannedDelivery struct {
+	DeliveryID     int64
+	SubscriberID   int64
+	Status         string
+	WorkflowID     string
+	OrganizationID string
+	Name           string // the subscriber's
+	WebhookURL     string // the subscriber's
+}
+
+// PlanDeliveries creates the delivery rows of a stored event for up to limit of its
+// subscribers with ids above after, in id order, and returns them with the cursor for the
+// next page (0 when there is none). It is idempotent: rows that exist are returned as
+// they are. A subscriber that is inactive with policy discard gets a row that is already
+// discarded. workflowID names each delivery's workflow.
+func (s *Store) PlanDeliveries(ctx context.Context, ev *Event, after int64, limit int, workflowID func(subscriberID int64) string) (planned []PlannedDelivery, next int64, err error) {
+	type subRow struct {
+		ID             int64
+		OrganizationID string
+		ExtensionID    string
+		Name           string
+		WebhookURL     string
+		Status         string
+		InactivePolicy string
+	}
+	var subs []subRow
+	err = s.db.WithContext(ctx).Table("subscribers AS s").
+		Select("s.id, s.organization_id, s.extension_id, s.name, s.webhook_url, s.status, s.inactive_policy").
+		Joins("JOIN subscriber_events se ON se.subscriber_id = s.id AND se.slug = ?", ev.Slug).
+		Where("s.company_id = ? AND s.deleted_at IS NULL AND s.id > ?", ev.CompanyID, after).
+		Order("s.id").Limit(limit + 1).Scan(&subs).Error
+	if err != nil {
+		return nil, 0, dbError(err, "")
+	}
+	if len(subs) > limit {
+		subs = subs[:limit]
+		next = subs[len(subs)-1].ID
+	}
+	if len(subs) == 0 {
+		return nil, 0, nil
+	}
+	now := s.Now()
+	rows := make([]Delivery, len(subs))
+	ids := make([]int64, len(subs))
+	for i, sub := range subs {
+		status := DeliveryPending
+		var completed *time.Time
+		if sub.Status == StatusInactive && sub.InactivePolicy == PolicyDiscard {
+			status, completed = DeliveryDiscarded, &now
+		}
+		rows[i] = Delivery{
+			EventRowID: ev.ID, SubscriberID: sub.ID, EventID: ev.EventID, CompanyID: ev.CompanyID,
+			OrganizationID: sub.OrganizationID, ExtensionID: sub.ExtensionID, EventSlug: ev.Slug,
+			Status: status, WorkflowID: workflowID(sub.ID), CreatedAt: now, UpdatedAt: now, CompletedAt: completed,
+		}
+		ids[i] = sub.ID
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "event_row_id"}, {Name: "subscriber_id"}},
+			DoNothing: true,
+		}).CreateInBatches(rows, 500).Error; err != nil {
+			return err
+		}
+		return tx.Model(&Delivery{}).Select("id AS delivery_id, subscriber_id, status, workflow_id").
+			Where("event_row_id = ? AND subscriber_id IN ?", ev.ID, ids).Order("subscriber_id").
+			Scan(&planned).Error
+	})
+	if err != nil {
+		return nil, 0, dbError(err, "")
+	}
+	byID := make(map[int64]*subRow, len(subs))
+	for i := range subs {
+		byID[subs[i].ID] = &subs[i]
+	}
+	for i := range planned {
+		if sub := byID[planned[i].SubscriberID]; sub != nil {
+			planned[i].OrganizationID, planned[i].Name, planned[i].WebhookURL = sub.OrganizationID, sub.Name, sub.WebhookURL
+		}
+	}
+	return planned, next, nil
+}
+
+// DeliveryByID returns a delivery regardless of tenant. Returns ENOTFOUND.
+func (s *Store) DeliveryByID(ctx context.Context, id int64) (*Delivery, error) {
+	var d Delivery
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&d).Error; err != nil {
+		return nil, dbError(err, fmt.Sprintf("delivery %d not found", id))
+	}
+	return &d, nil
+}
+
+// HoldResult says what became of a delivery whose subscriber was not active.
+type HoldResult string
+
+// Hold results.
+const (
+	HoldNone      HoldResult = ""          // the subscriber is active: go ahead
+	HoldQueued    HoldResult = "queued"    // the delivery waits for re-activation
+	HoldDiscarded HoldResult = "discarded" // the delivery was discarded
+	HoldDeleted   HoldResult = "deleted"   // the subscriber was deleted: the delivery was discarded
+)
+
+// HoldIfInactive checks, under a lock on the subscriber row, whether the delivery may go
+// out. If the subscriber is active it changes nothing and returns HoldNone. Otherwise it
+// marks the delivery queued or discarded per the subscriber's policy (blocked subscribers
+// always queue). Because SetSubscriberStatus takes the same lock, a delivery is never
+// marked queued after a re-activation has listed the queue (no lost wake-ups).
+func (s *Store) HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, runID string) (HoldResult, error) {
+	result := HoldNone
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		status, policy, err := s.lockSubscriber(tx, subscriberID)
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		updates := map[string]any{"updated_at": now, "run_id": runID}
+		switch {
+		case status == StatusActive:
+			return nil
+		case status == "deleted":
+			result = HoldDeleted
+			updates["status"], updates["completed_at"], updates["last_error"] = DeliveryDiscarded, now, "subscriber deleted"
+		case status == StatusInactive && policy == PolicyDiscard:
+			result = HoldDiscarded
+			updates["status"], updates["completed_at"] = DeliveryDiscarded, now
+		default:
+			result = HoldQueued
+			updates["status"] = DeliveryQueued
+		}
+		return tx.Model(&Delivery{}).Where("id = ?", deliveryID).Updates(updates).Error
+	})
+	if err != nil {
+		return HoldNone, dbError(err, fmt.Sprintf("subscriber %d not found", subscriberID))
+	}
+	return result, nil
+}
+
+// AttemptRecord is the outcome of one attempt and the delivery status it leads to.
+type AttemptRecord struct {
+	Attempt Attempt
+	Status  string // the delivery's status after this attempt
+	RunID   string
+}
+
+// RecordAttempt stores an attempt and updates its delivery's status and last-attempt
+// fields in one transaction. Recording the same attempt number twice (an activity retried
+// after its row was written) keeps the first.
+func (s *Store) RecordAttempt(ctx context.Context, rec AttemptRecord) error {
+	a := rec.Attempt
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "delivery_id"}, {Name: "attempt"}},
+			DoNothing: true,
+		}).Create(&a)
+		if res.Error != nil {
+			return res.Error
+		}
+		updates := map[string]any{
+			"status": rec.Status, "attempts": a.Attempt, "last_response_code": a.ResponseCode,
+			"last_response_time_ms": a.ResponseTimeMS, "last_error": a.Error, "last_attempted_on": a.AttemptedOn,
+			"updated_at": s.Now(),
+		}
+		if rec.RunID != "" {
+			updates["run_id"] = rec.RunID
+		}
+		if DeliveryFinal(rec.Status) {
+			updates["completed_at"] = a.AttemptedOn
+		}
+		return tx.Model(&Delivery{}).Where("id = ?", a.DeliveryID).Updates(updates).Error
+	})
+	return dbError(err, "")
+}
+
+// FinishDelivery sets a delivery's final status with a reason, without an attempt (a
+// filter that did not match, exhausted retries, a filter that failed).
+func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, reason, runID string) error {
+	now := s.Now()
+	updates := map[string]any{"status": status, "updated_at": now, "completed_at": now}
+	if reason != "" {
+		updates["last_error"] = truncateString(reason, 1024)
+	}
+	if runID != "" {
+		updates["run_id"] = runID
+	}
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ?", deliveryID).Updates(updates).Error
+	return dbError(err, "")
+}
+
+// ListAttempts returns a delivery's attempts in order.
+func (s *Store) ListAttempts(ctx context.Context, deliveryID int64) ([]Attempt, error) {
+	var out []Attempt
+	err := s.db.WithContext(ctx).Where("delivery_id = ?", deliveryID).Order("attempt, id").Find(&out).Error
+	return out, dbError(err, "")
+}
+
+func truncateString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// BlockSubscriber blocks an active subscriber because of reason (retries exhausted, 410
+// Gone); new deliveries to it queue until a user re-activates it. It reports whether the
+// status changed: a subscriber that is already blocked or that its partner made inactive
+// is left as it is.
+func (s *Store) BlockSubscriber(ctx context.Context, id int64, reason string) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&Subscriber{}).Where("id = ? AND status = ?", id, StatusActive).
+		Updates(map[string]any{"status": StatusBlocked, "blocked_reason": truncateString(reason, 512), "updated_on": s.Now()})
+	if res.Error != nil {
+		return false, dbError(res.Error, "")
+	}
+	return res.RowsAffected > 0, nil
+}

@@ -1,0 +1,222 @@
+package models
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	// The pure-Go SQLite driver, registered as "sqlite"; no cgo is needed.
+	_ "modernc.org/sqlite"
+)
+
+// Store keeps Hookflow's domain objects in PostgreSQL or SQLite through GORM. It is safe
+// for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	dialect string // "postgres" or "sqlite"
+	log     *slog.Logger
+
+	// Now returns the current time; tests may replace it before use.
+	Now func() time.Time
+}
+
+// Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or
+// sqlite:<path> for a file (the directory is created), or sqlite::memory: for a private
+// in-memory database (tests). It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &gorm.Config{
+		Logger:                 newGormLogger(log),
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         false,
+	}
+	var (
+		db      *gorm.DB
+		err     error
+		dialect string
+	)
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		dialect = "postgres"
+		db, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		dialect = "sqlite"
+		var sqliteDSN string
+		sqliteDSN, err = sqliteDataSource(strings.TrimPrefix(dsn, "sqlite:"))
+		if err == nil {
+			db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN}), cfg)
+		}
+	default:
+		return nil, fmt.Errorf("database URL must start with postgres:// or sqlite: (got %q)", redactDSN(dsn))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect == "sqlite" {
+		// One writer at a time is all SQLite allows; a few connections let reads proceed
+		// beside it (WAL) without piling up writers that would only wait on the lock.
+		sqlDB.SetMaxOpenConns(4)
+		sqlDB.SetMaxIdleConns(4)
+	} else {
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(20)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	s := &Store{db: db, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Ping(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	return s, nil
+}
+
+// sqliteDataSource turns a path into a modernc.org/sqlite DSN with the pragmas Hookflow
+// relies on: WAL so readers never wait on the writer, a busy timeout so concurrent writers
+// queue instead of failing, and immediate transactions so that a transaction that will
+// write takes the lock up front (no upgrade deadlocks).
+func sqliteDataSource(path string) (string, error) {
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	if path == ":memory:" {
+		// A named shared-cache memory database, so every pooled connection sees it.
+		return fmt.Sprintf("file:hookflow-%d?mode=memory&cache=shared&%s", time.Now().UnixNano(), pragmas), nil
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	return "file:" + path + "?" + pragmas + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", nil
+}
+
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
+// Dialect returns "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Migrate creates or updates the schema and seeds the event catalogue. It is idempotent.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(&EventType{}, &Subscriber{}, &SubscriberEvent{}, &Event{},
+		&Delivery{}, &Attempt{}, &APIKey{}); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	if err := s.seedCatalogue(ctx); err != nil {
+		return fmt.Errorf("seed event catalogue: %w", err)
+	}
+	return nil
+}
+
+// dbError converts a database error into a domain error: a missing row becomes
+// ENOTFOUND with the given message, an unreachable database EUNAVAILABLE, anything else
+// EINTERNAL.
+func dbError(err error, notFound string) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return &Error{Code: ENOTFOUND, Message: notFound}
+	}
+	if Unavailable(err) {
+		return &Error{Code: EUNAVAILABLE, Message: "the database is unavailable; try again shortly", Err: err}
+	}
+	return &Error{Code: EINTERNAL, Message: "database error", Err: err}
+}
+
+// Unavailable reports whether err means the database cannot be reached (as opposed to a
+// query that the database refused).
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ne net.Error
+	var pgConnErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &pgConnErr), errors.As(err, &ne):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 57P01-57P03: admin shutdown, crash, cannot connect now.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "conn closed") ||
+		strings.Contains(msg, "connection refused") || strings.Contains(msg, "unexpected EOF")
+}
+
+// gormLogger sends GORM's slow-query and error reports to slog, without SQL values.
+type gormLogger struct{ log *slog.Logger }
+
+func newGormLogger(log *slog.Logger) logger.Interface { return gormLogger{log: log} }
+
+func (l gormLogger) LogMode(logger.LogLevel) logger.Interface { return l }
+func (l gormLogger) Info(context.Context, string, ...any)     {}
+func (l gormLogger) Warn(ctx context.Context, msg string, args ...any) {
+	l.log.WarnContext(ctx, "database", "message", fmt.Sprintf(msg, args...))
+}
+func (l gormLogger) Error(ctx context.Context, msg string, args ...any) {
+	l.log.ErrorContext(ctx, "database", "message", fmt.Sprintf(msg, args...))
+}
+func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if elapsed := time.Since(begin); elapsed > 500*time.Millisecond {
+		// The SQL text is not logged: GORM interpolates values, which may hold secrets
+		// and payloads.
+		_, rows := fc()
+		l.log.WarnContext(ctx, "slow query", "elapsed_ms", elapsed.Milliseconds(), "rows", rows, "error", err)
+	}
+}
