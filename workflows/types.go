@@ -1,0 +1,132 @@
+package workflows
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is an accepted event as it travels through the event workflow.
+type Event struct {
+	CompanyID     int64  `json:"company_id"`
+	ID            string `json:"id"`   // the producer's event id (idempotency key)
+	Slug          string `json:"slug"` // category/name/type/vN
+	ApplicationID string `json:"application_id,omitempty"`
+	TraceID       string `json:"trace_id,omitempty"`
+	// AcceptedAt is when the event was accepted; it becomes created_timestamp.
+	AcceptedAt time.Time `json:"accepted_at"`
+	// Payload is the canonical payload object (package payload). It is dropped from the
+	// input once the event is stored, to keep later runs' histories small.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// RowID is the stored event's row id, 0 until stored.
+	RowID int64 `json:"row_id,omitempty"`
+}
+
+// EventInput is the input of EventWorkflow.
+type EventInput struct {
+	Event Event `json:"event"`
+	// Cursor resumes the fan-out after this subscriber id (continue-as-new).
+	Cursor int64 `json:"cursor,omitempty"`
+	// Started counts deliveries started by earlier runs of this event.
+	Started int `json:"started,omitempty"`
+}
+
+// EventResult is the result of EventWorkflow.
+type EventResult struct {
+	Deliveries int `json:"deliveries"` // delivery workflows started
+}
+
+// RetryPolicy is the deployment's delivery retry policy. The event workflow gets it from
+// the worker's configuration (through PrepareDeliveries, so that it is recorded in
+// history) and hands it to each delivery.
+type RetryPolicy struct {
+	InitialInterval    time.Duration `json:"initial_interval"`
+	BackoffCoefficient float64       `json:"backoff_coefficient"`
+	MaximumInterval    time.Duration `json:"maximum_interval"`
+	MaximumAttempts    int           `json:"maximum_attempts"`
+	// Expiration bounds the whole attempt series (Fynd: 48 hours).
+	Expiration time.Duration `json:"expiration"`
+}
+
+// PrepareInput is the input of the PrepareDeliveries activity.
+type PrepareInput struct {
+	Event  Event `json:"event"`
+	Cursor int64 `json:"cursor,omitempty"`
+	Limit  int   `json:"limit"`
+}
+
+// PlannedDelivery is a delivery the event workflow starts.
+type PlannedDelivery struct {
+	DeliveryID     int64  `json:"delivery_id"`
+	SubscriberID   int64  `json:"subscriber_id"`
+	OrganizationID string `json:"organization_id"`
+	WorkflowID     string `json:"workflow_id"`
+	Name           string `json:"name,omitempty"` // memo, for Temporal UI
+	URL            string `json:"url,omitempty"`  // memo, for Temporal UI
+}
+
+// PrepareResult is the result of PrepareDeliveries.
+type PrepareResult struct {
+	EventRowID int64             `json:"event_row_id"`
+	Deliveries []PlannedDelivery `json:"deliveries"`
+	Next       int64             `json:"next,omitempty"` // 0 when no subscribers remain
+	Retry      RetryPolicy       `json:"retry"`
+}
+
+// DeliveryInput is the input of DeliveryWorkflow.
+type DeliveryInput struct {
+	DeliveryID   int64       `json:"delivery_id"`
+	SubscriberID int64       `json:"subscriber_id"`
+	EventRowID   int64       `json:"event_row_id"`
+	Retry        RetryPolicy `json:"retry"`
+	// AttemptOffset is the number of attempts made before this workflow (redelivery).
+	AttemptOffset int `json:"attempt_offset,omitempty"`
+}
+
+// Delivery outcomes, as the Deliver activity reports them and as DeliveryWorkflow ends.
+const (
+	OutcomeSucceeded   = "succeeded"
+	OutcomeFailed      = "failed"
+	OutcomeFiltered    = "filtered"
+	OutcomeFilterError = "filter_error"
+	OutcomeQueued      = "queued"
+	OutcomeDiscarded   = "discarded"
+)
+
+// DeliverInput is the input of the Deliver activity.
+type DeliverInput struct {
+	DeliveryID    int64 `json:"delivery_id"`
+	EventRowID    int64 `json:"event_row_id"`
+	AttemptOffset int   `json:"attempt_offset,omitempty"`
+}
+
+// DeliverResult is the result of the Deliver activity.
+type DeliverResult struct {
+	Outcome    string `json:"outcome"`
+	Attempt    int    `json:"attempt,omitempty"` // number of the last attempt made, 0 if none
+	StatusCode int    `json:"status_code,omitempty"`
+}
+
+// FailInput is the input of the FailDelivery activity.
+type FailInput struct {
+	DeliveryID   int64  `json:"delivery_id"`
+	SubscriberID int64  `json:"subscriber_id"`
+	Reason       string `json:"reason"`
+	// Block blocks the subscriber (retries exhausted, or 410 Gone).
+	Block bool `json:"block"`
+}
+
+// DeliveryResult is the result of DeliveryWorkflow.
+type DeliveryResult struct {
+	Outcome  string `json:"outcome"`
+	Attempts int    `json:"attempts"`
+}
+
+// Error types the Deliver activity fails with; DeliveryWorkflow tells them apart.
+const (
+	// ErrAttemptFailed: the attempt failed and may be retried.
+	ErrAttemptFailed = "AttemptFailed"
+	// ErrSubscriberGone: the receiver answered 410 Gone; no retry, the subscriber is blocked.
+	ErrSubscriberGone = "SubscriberGone"
+	// ErrPermanent: the delivery cannot be made (e.g. its data vanished); no retry.
+	ErrPermanent = "PermanentFailure"
+)
