@@ -1,0 +1,258 @@
+// Part of the sandbox prelude; see sandbox.go. Guards of String, of listing the keys
+// of a string, and of RegExp.
+
+// ---- String ----
+
+const origRepeat = replace(SP, 'repeat', {
+	repeat(count) {
+		const s = thisString(this, 'repeat');
+		const n = toInteger(count);
+		if (n > 0 && s.length > 0) checkString(s.length * n);
+		return apply(origRepeat, s, [n]);
+	}
+}.repeat);
+for (const name of ['padStart', 'padEnd']) {
+	const orig = SP[name];
+	replace(SP, name, {
+		guarded(maxLength, fill) {
+			const s = thisString(this, name);
+			const n = toLength(maxLength);
+			if (n > s.length) checkString(n);
+			return apply(orig, s, [n, fill]);
+		}
+	}.guarded);
+}
+replace(SP, 'concat', {
+	concat(...args) {
+		let r = thisString(this, 'concat');
+		for (let i = 0; i < args.length; i++) r = add(r, `${args[i]}`);
+		return r;
+	}
+}.concat);
+
+// Replacing. A replacer function's results are added up against the limit as it
+// returns them. A replacement string goes to goja as it is, so that goja substitutes
+// it in Go; when its expansion could outgrow the limit, a first pass with a function
+// adds up the length of each expansion (GetSubstitution) without building it.
+const countingReplacer = (fn) => {
+	let total = 0;
+	return (...args) => {
+		const r = `${apply(fn, undefined, args)}`;
+		total += r.length;
+		checkString(total);
+		return r;
+	};
+};
+// parseTemplate counts what each expansion of template is made of, for matches with
+// m captures and, if hasGroups, named groups.
+const parseTemplate = (template, m, hasGroups) => {
+	const t = { literal: 0, matched: 0, before: 0, after: 0, captures: [], groups: [] };
+	let i = 0;
+	for (; ;) {
+		const j = template.indexOf('$', i);
+		if (j < 0 || j + 1 >= template.length) {
+			t.literal += template.length - i;
+			return t;
+		}
+		t.literal += j - i;
+		const c = template[j + 1];
+		i = j + 2;
+		if (c === '$') {
+			t.literal++;
+		} else if (c === '&') {
+			t.matched++;
+		} else if (c === '`') {
+			t.before++;
+		} else if (c === "'") {
+			t.after++;
+		} else if (c >= '0' && c <= '9') {
+			let n = +c;
+			const d = template[i];
+			if (d !== undefined && d >= '0' && d <= '9' && n * 10 + +d >= 1 && n * 10 + +d <= m) {
+				n = n * 10 + +d;
+				i++;
+			}
+			if (n >= 1 && n <= m) t.captures[n] = (t.captures[n] || 0) + 1;
+			else t.literal += 2;
+		} else if (c === '<' && hasGroups) {
+			const end = template.indexOf('>', i);
+			if (end < 0) {
+				t.literal += 2;
+			} else {
+				t.groups[t.groups.length] = apply(origSlice, template, [i, end]);
+				i = end + 1;
+			}
+		} else {
+			t.literal += 2;
+		}
+	}
+};
+const expansionCounter = (template) => {
+	let t = null, total = 0;
+	return (...args) => {
+		let k = args.length - 1;
+		let groups;
+		if (typeof args[k] !== 'string') groups = args[k--];
+		const str = args[k], position = args[k - 1], matched = args[0];
+		if (t === null) t = parseTemplate(template, k - 2, groups !== undefined);
+		total += t.literal + t.matched * matched.length + t.before * position +
+			t.after * (str.length - min(position + matched.length, str.length));
+		for (let n = 1; n < t.captures.length; n++) {
+			if (t.captures[n] !== undefined && args[n] !== undefined) total += t.captures[n] * `${args[n]}`.length;
+		}
+		for (let n = 0; n < t.groups.length; n++) {
+			const v = groups[t.groups[n]];
+			if (v !== undefined) total += `${v}`.length;
+		}
+		checkString(total);
+		return '';
+	};
+};
+// boundedReplace calls run, which runs the original replace with a replacement, with
+// replaceValue or a guarded stand-in for it. rx is the RegExp searched with, if any.
+const boundedReplace = (run, s, replaceValue, rx) => {
+	if (typeof replaceValue === 'function') return run(countingReplacer(replaceValue));
+	const template = `${replaceValue}`;
+	let dollars = 0;
+	for (let i = template.indexOf('$'); i >= 0; i = template.indexOf('$', i + 1)) dollars++;
+	// At most s.length + 1 matches, each expanding to the template's text plus, per
+	// $ pattern, at most all of s.
+	if ((s.length + 1) * (template.length + dollars * s.length) > MAX_STRING) {
+		const lastIndex = rx === undefined ? 0 : rx.lastIndex;
+		run(expansionCounter(template));
+		if (rx !== undefined && rx.lastIndex !== lastIndex) rx.lastIndex = lastIndex;
+	}
+	return run(template);
+};
+for (const name of ['replace', 'replaceAll']) {
+	const orig = SP[name];
+	replace(SP, name, {
+		guarded(searchValue, replaceValue) {
+			if (this === undefined || this === null) {
+				throw new TypeError('String.prototype.' + name + ' called on null or undefined');
+			}
+			if (searchValue !== null && (typeof searchValue === 'object' || typeof searchValue === 'function')) {
+				// As the specification says, but reading Symbol.replace only once.
+				if (name === 'replaceAll' && searchValue[Symbol.match] !== undefined &&
+					!apply(origIncludes, `${searchValue.flags}`, ['g'])) {
+					throw new TypeError('String.prototype.replaceAll called with a non-global RegExp argument');
+				}
+				const method = searchValue[Symbol.replace];
+				if (method !== undefined && method !== null) return apply(method, searchValue, [this, replaceValue]);
+			}
+			const s = `${this}`, search = `${searchValue}`;
+			if (name === 'replaceAll' && s.length / (search.length || 1) > MAX_ARRAY) {
+				// goja lists every match before replacing any, in Go.
+				throw new RangeError('replaceAll could match more than ' + MAX_ARRAY +
+					' times in a string of ' + s.length + ' characters');
+			}
+			return boundedReplace((rv) => apply(orig, s, [search, rv]), s, replaceValue, undefined);
+		}
+	}.guarded);
+}
+const origSplit = replace(SP, 'split', {
+	split(separator, limit) {
+		if (this === undefined || this === null) {
+			throw new TypeError('String.prototype.split called on null or undefined');
+		}
+		const lim = limit === undefined ? MAX_ARRAY + 1 : min(limit >>> 0, MAX_ARRAY + 1);
+		const r = apply(origSplit, this, [separator, lim]);
+		checkArray(r.length);
+		return r;
+	}
+}.split);
+const origStringIterator = SP[Symbol.iterator];
+defineProperty(SP, Symbol.iterator, {
+	value: {
+		[Symbol.iterator]() {
+			const s = thisString(this, '[Symbol.iterator]');
+			checkArray(s.length);
+			return apply(origStringIterator, s, []);
+		}
+	}[Symbol.iterator], writable: true, enumerable: false, configurable: true
+});
+replace(OrigString, 'raw', {
+	raw(template, ...subs) {
+		const raw = Object(Object(template).raw);
+		const n = toLength(raw.length);
+		checkArray(n);
+		let out = '';
+		for (let i = 0; i < n; i++) {
+			out = add(out, `${raw[i]}`);
+			if (i + 1 < n && i < subs.length) out = add(out, `${subs[i]}`);
+		}
+		return out;
+	}
+}.raw);
+for (const name of ['escape', 'encodeURI', 'encodeURIComponent']) {
+	const orig = G[name];
+	replace(G, name, {
+		guarded(s) {
+			// These grow their input at most ninefold; checking after the fact stops
+			// repeated application.
+			const r = apply(orig, undefined, [s]);
+			checkString(r.length);
+			return r;
+		}
+	}.guarded);
+}
+
+// Listing the keys of a string lists one per character, in Go: Object.keys of a
+// string of a million characters takes tens of megabytes, out of reach of the time
+// limit. A String object is recognized by its own read-only length.
+const checkStringKeys = (o) => {
+	let n = 0;
+	if (typeof o === 'string') {
+		n = o.length;
+	} else if (o !== null && typeof o === 'object' && !isArray(o)) {
+		const d = getOwnPropertyDescriptor(o, 'length');
+		if (d !== undefined && d.writable === false && typeof d.value === 'number') n = d.value;
+	}
+	if (n > MAX_ARRAY) {
+		throw new RangeError('listing the keys of a string of ' + n + ' characters exceeds the sandbox limit of ' + MAX_ARRAY);
+	}
+};
+for (const [obj, name] of [[Object, 'keys'], [Object, 'values'], [Object, 'entries'],
+	[Object, 'getOwnPropertyNames'], [Object, 'getOwnPropertyDescriptors'], [Reflect, 'ownKeys']]) {
+	const orig = obj[name];
+	replace(obj, name, {
+		guarded(o) {
+			checkStringKeys(o);
+			return apply(orig, obj, [o]);
+		}
+	}.guarded);
+}
+const origAssign = replace(Object, 'assign', {
+	assign(target, ...sources) {
+		for (let i = 0; i < sources.length; i++) checkStringKeys(sources[i]);
+		return apply(origAssign, Object, [target, ...sources]);
+	}
+}.assign);
+
+// ---- RegExp ----
+
+const regexpGuard = (key, needsCheck) => {
+	const orig = RP[key];
+	defineProperty(RP, key, {
+		value: {
+			[key](string, ...rest) {
+				const s = `${string}`;
+				if (needsCheck(this, rest)) checkMatchSubject(s);
+				return apply(orig, this, [s, ...rest]);
+			}
+		}[key], writable: true, enumerable: false, configurable: true
+	});
+};
+regexpGuard(Symbol.match, (rx) => isGlobalRegExp(rx));
+regexpGuard(Symbol.matchAll, () => true);
+regexpGuard(Symbol.split, () => true);
+const origRegExpReplace = RP[Symbol.replace];
+defineProperty(RP, Symbol.replace, {
+	value: {
+		[Symbol.replace](string, replaceValue) {
+			const s = `${string}`;
+			if (isGlobalRegExp(this)) checkMatchSubject(s);
+			return boundedReplace((rv) => apply(origRegExpReplace, this, [s, rv]), s, replaceValue, this);
+		}
+	}[Symbol.replace], writable: true, enumerable: false, configurable: true
+});
