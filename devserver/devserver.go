@@ -1,0 +1,365 @@
+// Package devserver runs a Temporal server inside the Hookflow process, on SQLite (a file
+// that survives restarts, or memory), with the Temporal UI beside it. `hookflow dev`,
+// `hookflow bench` and the end-to-end tests use it; production connects to an external
+// Temporal cluster instead.
+package devserver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+const clusterName = "active"
+
+// Options configures an embedded server.
+type Options struct {
+	// DataFile is the SQLite file that holds the server's state; it is created (with its
+	// schema) when missing. Empty means an in-memory database, lost on Stop.
+	DataFile string
+	// Port is the frontend gRPC port on 127.0.0.1; 0 picks a free one.
+	Port int
+	// UIPort is the Temporal UI's HTTP port on 127.0.0.1; 0 picks a free one. Ignored
+	// when NoUI is set.
+	UIPort int
+	NoUI   bool
+	// Namespace is created if missing (default "default").
+	Namespace string
+	// SearchAttributes are registered on the namespace when it is created. Existing
+	// namespaces get theirs through the operator API (see worker.RegisterSearchAttributes).
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// DynamicConfig overrides server settings (see go.temporal.io/server/common/dynamicconfig).
+	DynamicConfig map[string]any
+	// Logger receives the server's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultDynamicConfig is the dynamic configuration Hookflow runs its embedded server with:
+// eager workflow start and eager activity execution save a round trip through the
+// matching service for work started by a client or worker in the same process, and the
+// search-attribute cache is read through so that attributes registered at start-up are
+// usable at once.
+func DefaultDynamicConfig() map[string]any {
+	return map[string]any{
+		dynamicconfig.EnableEagerWorkflowStart.Key().String():                true,
+		dynamicconfig.EnableActivityEagerExecution.Key().String():            true,
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key().String(): true,
+		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key().String():   true,
+	}
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	server   temporal.Server
+	ui       *uiserver.Server
+	hostPort string
+	uiURL    string
+	ns       string
+	quiet    *atomic.Bool
+}
+
+// Start starts the server and, unless NoUI, the UI; it returns once the frontend accepts
+// connections or ctx ends.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if opts.Port == 0 {
+		if opts.Port, err = freePort(); err != nil {
+			return nil, err
+		}
+	} else if err := portFree(opts.Port); err != nil {
+		return nil, fmt.Errorf("temporal port: %w", err)
+	}
+	if !opts.NoUI {
+		if opts.UIPort == 0 {
+			if opts.UIPort, err = freePort(); err != nil {
+				return nil, err
+			}
+		} else if err := portFree(opts.UIPort); err != nil {
+			// The UI server exits the process when it cannot listen; check first.
+			return nil, fmt.Errorf("temporal UI port: %w", err)
+		}
+	}
+	hostPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
+
+	sqlConf, err := sqlConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := serverConfig(opts, sqlConf)
+	if err != nil {
+		return nil, err
+	}
+	// The services report each other missing while they start; stay quiet until the
+	// frontend answers.
+	quiet := new(atomic.Bool)
+	quiet.Store(true)
+	serverLog := newLogAdapter(log, quiet)
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("temporal authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, serverLog)
+	if err != nil {
+		return nil, fmt.Errorf("temporal claim mapper: %w", err)
+	}
+	dyn := dynamicconfig.StaticClient{}
+	for k, v := range DefaultDynamicConfig() {
+		dyn[dynamicconfig.MakeKey(k)] = v
+	}
+	for k, v := range opts.DynamicConfig {
+		dyn[dynamicconfig.MakeKey(k)] = v
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(serverLog),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{server: srv, hostPort: hostPort, ns: opts.Namespace, quiet: quiet}
+	if err := waitReady(ctx, hostPort, opts.Namespace); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
+	quiet.Store(false)
+	if !opts.NoUI {
+		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
+			Host:                "127.0.0.1",
+			Port:                opts.UIPort,
+			TemporalGRPCAddress: hostPort,
+			EnableUI:            true,
+			DefaultNamespace:    opts.Namespace,
+			HideLogs:            true,
+			CORS:                uiconfig.CORS{CookieInsecure: true},
+		}))
+		go func() {
+			if err := s.ui.Start(); err != nil {
+				log.Error("temporal UI stopped", "error", err)
+			}
+		}()
+		s.uiURL = "http://127.0.0.1:" + strconv.Itoa(opts.UIPort)
+		if err := waitListening(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.UIPort))); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// HostPort returns the frontend's address for Temporal clients.
+func (s *Server) HostPort() string { return s.hostPort }
+
+// Namespace returns the namespace the server was started with.
+func (s *Server) Namespace() string { return s.ns }
+
+// UIURL returns the Temporal UI's base URL, or "" without UI.
+func (s *Server) UIURL() string { return s.uiURL }
+
+// Stop stops the UI and the server. Work in flight is kept in the data file (when there
+// is one) and resumes on the next Start.
+func (s *Server) Stop() {
+	s.quiet.Store(true)
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	_ = s.server.Stop()
+}
+
+func sqlConfig(opts Options) (*config.SQL, error) {
+	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
+	if opts.DataFile == "" {
+		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+		conf.DatabaseName = "hookflow-" + strconv.FormatUint(rand.Uint64(), 36)
+	} else {
+		// WAL lets the server's readers proceed beside its writer; synchronous=NORMAL is
+		// durable across process crashes (the WAL is on disk), and only an OS crash can
+		// lose the last commits.
+		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"}
+		conf.DatabaseName = opts.DataFile
+		conf.MaxConns = 4
+		conf.MaxIdleConns = 4
+		if _, err := os.Stat(opts.DataFile); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(opts.DataFile), 0o755); err != nil {
+				return nil, fmt.Errorf("create temporal data directory: %w", err)
+			}
+			if err := sqliteschema.SetupSchema(conf); err != nil {
+				return nil, fmt.Errorf("create temporal schema in %s: %w", opts.DataFile, err)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("temporal data file: %w", err)
+		} else if err := forgetMembers(opts.DataFile); err != nil {
+			return nil, err
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
+	}
+	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
+		return nil, fmt.Errorf("create temporal namespace %s: %w", opts.Namespace, err)
+	}
+	return conf, nil
+}
+
+func serverConfig(opts Options, sqlConf *config.SQL) (*config.Config, error) {
+	conf := &config.Config{}
+	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"}
+	conf.Persistence = config.Persistence{
+		DefaultStore:     "sqlite",
+		VisibilityStore:  "sqlite",
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{"sqlite": {SQL: sqlConf}},
+	}
+	conf.ClusterMetadata = &cluster.Config{
+		EnableGlobalNamespace:    false,
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			clusterName: {
+				Enabled:                true,
+				InitialFailoverVersion: 1,
+				RPCAddress:             net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)),
+				// Any fixed UUID: there is only ever one cluster in this file.
+				ClusterID: "6c6f6f6b-666c-4f77-9a64-657673657276",
+			},
+		},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		var svc config.Service
+		membership, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		svc.RPC.MembershipPort = membership
+		if name == "frontend" {
+			svc.RPC.GRPCPort = opts.Port
+			svc.RPC.BindOnIP = "127.0.0.1"
+		} else {
+			if svc.RPC.GRPCPort, err = freePort(); err != nil {
+				return nil, err
+			}
+			svc.RPC.BindOnLocalHost = true
+		}
+		conf.Services[name] = svc
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
+	return conf, nil
+}
+
+// freePort asks the kernel for a free TCP port on 127.0.0.1.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func portFree(port int) error {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("127.0.0.1:%d is in use (another hookflow or temporal running?): %w", port, err)
+	}
+	return l.Close()
+}
+
+// waitReady waits until the frontend serves the namespace.
+func waitReady(ctx context.Context, hostPort, namespace string) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := waitListening(ctx, hostPort); err != nil {
+		return err
+	}
+	for {
+		c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: namespace, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		if err == nil {
+			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("temporal at %s did not become ready: %w", hostPort, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func waitListening(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not start listening: %w", addr, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// forgetMembers empties the cluster membership table of a data file left by an earlier
+// run. This process is the file's only server, so every recorded member is a dead
+// predecessor; left in place, the new server would try to join them and not route tasks
+// between its own services until they expire (about a minute).
+func forgetMembers(file string) error {
+	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("open temporal data file: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("DELETE FROM cluster_membership"); err != nil {
+		return fmt.Errorf("reset temporal cluster membership in %s: %w", file, err)
+	}
+	return nil
+}
