@@ -40,11 +40,17 @@ type Delivery struct {
 	LastResponseTimeMS float64 `gorm:"not null;default:0"`
 	LastError          string  `gorm:"size:1024"`
 	LastAttemptedOn    *time.Time
-	WorkflowID         string    `gorm:"size:300;not null"`
-	RunID              string    `gorm:"size:64"`
-	CreatedAt          time.Time `gorm:"not null;index:idx_deliveries_tenant_created,priority:3"`
-	UpdatedAt          time.Time `gorm:"not null"`
-	CompletedAt        *time.Time
+	WorkflowID         string `gorm:"size:300;not null"`
+	RunID              string `gorm:"size:64"`
+	// EventAcceptedAt is when the event was accepted: queued deliveries are released in
+	// this order (their ids follow the order in which fan-outs ran, which can differ).
+	EventAcceptedAt time.Time `gorm:"not null"`
+	CreatedAt       time.Time `gorm:"not null;index:idx_deliveries_tenant_created,priority:3"`
+	// PreviousStatus is set by BeginRedelivery: the status the delivery ended with
+	// before this series. Not stored.
+	PreviousStatus string    `gorm:"-"`
+	UpdatedAt      time.Time `gorm:"not null"`
+	CompletedAt    *time.Time
 }
 
 // Error classes of an attempt.

@@ -102,7 +102,7 @@ func (s *Store) PlanDeliveries(ctx context.Context, ev *Event, after int64, limi
 		rows[i] = Delivery{
 			EventRowID: ev.ID, SubscriberID: sub.ID, EventID: ev.EventID, CompanyID: ev.CompanyID,
 			OrganizationID: sub.OrganizationID, ExtensionID: sub.ExtensionID, EventSlug: ev.Slug,
-			Status: status, WorkflowID: workflowID(sub.ID), CreatedAt: now, UpdatedAt: now, CompletedAt: completed,
+			Status: status, WorkflowID: workflowID(sub.ID), EventAcceptedAt: ev.AcceptedAt, CreatedAt: now, UpdatedAt: now, CompletedAt: completed,
 		}
 		ids[i] = sub.ID
 	}
@@ -267,4 +267,20 @@ func (s *Store) BlockSubscriber(ctx context.Context, id int64, reason string) (b
 		return false, dbError(res.Error, "")
 	}
 	return res.RowsAffected > 0, nil
+}
+
+// QueuedDeliveries returns up to limit queued deliveries of a subscriber, oldest event
+// first (by acceptance time, then id).
+func (s *Store) QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]Delivery, error) {
+	var out []Delivery
+	err := s.db.WithContext(ctx).Where("subscriber_id = ? AND status = ?", subscriberID, DeliveryQueued).
+		Order("event_accepted_at, id").Limit(limit).Find(&out).Error
+	return out, dbError(err, "")
+}
+
+// MarkReleased moves a queued delivery back to pending, as it is woken.
+func (s *Store) MarkReleased(ctx context.Context, id int64) error {
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND status = ?", id, DeliveryQueued).
+		Updates(map[string]any{"status": DeliveryPending, "updated_at": s.Now()}).Error
+	return dbError(err, "")
 }

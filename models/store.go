@@ -146,7 +146,7 @@ func (s *Store) Close() error {
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&EventType{}, &Subscriber{}, &SubscriberEvent{}, &Event{},
-		&Delivery{}, &Attempt{}, &APIKey{}); err != nil {
+		&Delivery{}, &Attempt{}, &APIKey{}, &Notification{}, &RetryJob{}); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	if err := s.seedCatalogue(ctx); err != nil {

@@ -69,6 +69,11 @@ type SubscriberEvent struct {
 	Slug         string `gorm:"size:200;not null;uniqueIndex:idx_subscriber_events_sub_slug,priority:2;index"`
 	Filters      JSON   `gorm:"type:text"`
 	Reducer      JSON   `gorm:"type:text"`
+
+	// SetFilters and SetReducer say that an update sets Filters or Reducer (possibly to
+	// nothing); otherwise UpdateSubscriber keeps the stored configuration of a kept event.
+	SetFilters bool `gorm:"-"`
+	SetReducer bool `gorm:"-"`
 }
 
 // Timeout returns the per-attempt timeout, defaulted and clamped to the allowed range.
@@ -126,8 +131,9 @@ var reservedHeaders = map[string]bool{
 	"keep-alive": true, "proxy-connection": true, "proxy-authorization": true,
 }
 
-// ValidateSubscriber checks the partner-settable fields of s. It does not check that the
-// events exist in the catalogue; the store does that.
+// ValidateSubscriber checks the fields of s. It does not check that the events exist in
+// the catalogue (the store does), nor who set the status: only the system may block a
+// subscriber, which the API enforces on what partners send.
 func ValidateSubscriber(s *Subscriber, policy NetworkPolicy) error {
 	var v Validation
 	switch name := strings.TrimSpace(s.Name); {
@@ -140,9 +146,7 @@ func ValidateSubscriber(s *Subscriber, policy NetworkPolicy) error {
 		v.Add("webhook_url", "%v", err)
 	}
 	switch s.Status {
-	case StatusActive, StatusInactive:
-	case StatusBlocked:
-		v.Add("status", "blocked is set by the system only; use active or inactive")
+	case StatusActive, StatusInactive, StatusBlocked:
 	default:
 		v.Add("status", "must be active or inactive")
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -52,7 +53,9 @@ func (s *Store) checkCatalogue(ctx context.Context, events []SubscriberEvent) er
 			}
 		}
 	}
-	return v.Err()
+	err = v.Err()
+	err.(*Error).Code = EUNPROCESSABLE
+	return err
 }
 
 // GetSubscriber returns the subscriber id of tenant t in company companyID, with its
@@ -99,4 +102,177 @@ func (s *Store) lockSubscriber(tx *gorm.DB, id int64) (status, policy string, er
 		return "deleted", row.InactivePolicy, nil
 	}
 	return row.Status, row.InactivePolicy, nil
+}
+
+// SubscriberFilter selects subscribers to list.
+type SubscriberFilter struct {
+	CompanyID int64  // 0: every company
+	Status    string // "": every status
+	// Search matches, case-insensitively, a part of the name, the webhook URL or a
+	// subscribed event's slug.
+	Search   string
+	PageNo   int // from 1
+	PageSize int // 1 to 100
+}
+
+// ListSubscribers returns one page of tenant t's subscribers, newest first, with the
+// number of subscribers that match f in all.
+func (s *Store) ListSubscribers(ctx context.Context, t Tenant, f SubscriberFilter) ([]Subscriber, int64, error) {
+	q := s.db.WithContext(ctx).Model(&Subscriber{}).
+		Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID)
+	if f.CompanyID != 0 {
+		q = q.Where("company_id = ?", f.CompanyID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if term := strings.TrimSpace(f.Search); term != "" {
+		like := "%" + escapeLike(strings.ToLower(term)) + "%"
+		q = q.Where(`LOWER(name) LIKE ? ESCAPE '\' OR LOWER(webhook_url) LIKE ? ESCAPE '\' OR EXISTS (
+			SELECT 1 FROM subscriber_events se WHERE se.subscriber_id = subscribers.id AND LOWER(se.slug) LIKE ? ESCAPE '\')`, like, like, like)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, dbError(err, "")
+	}
+	var subs []Subscriber
+	err := q.Preload("Events", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).
+		Order("id DESC").Offset((f.PageNo - 1) * f.PageSize).Limit(f.PageSize).Find(&subs).Error
+	if err != nil {
+		return nil, 0, dbError(err, "")
+	}
+	return subs, total, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// UpdateSubscriber stores the partner-settable fields and the events of sub, which must
+// have been loaded with GetSubscriber and then changed. Events that the update keeps
+// keep their filter and reducer unless the update sets them (SetFilters, SetReducer).
+// When the secret changed, the old one keeps signing for SecretGracePeriod.
+// Returns ENOTFOUND, or EUNPROCESSABLE for events not in the catalogue.
+func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousSecret string) error {
+	if err := s.checkCatalogue(ctx, sub.Events); err != nil {
+		return err
+	}
+	now := s.Now()
+	sub.UpdatedOn = now
+	if previousSecret != "" && previousSecret != sub.Secret {
+		until := now.Add(SecretGracePeriod)
+		sub.PreviousSecret, sub.PreviousUntil = previousSecret, &until
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Subscriber{}).Where("id = ?", sub.ID).Select(
+			"name", "webhook_url", "status", "inactive_policy", "email_id", "custom_headers", "secret",
+			"previous_secret", "previous_until", "timeout_ms", "updated_on",
+		).Updates(sub)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return gorm.ErrRecordNotFound
+		}
+		var existing []SubscriberEvent
+		if err := tx.Where("subscriber_id = ?", sub.ID).Find(&existing).Error; err != nil {
+			return err
+		}
+		bySlug := make(map[string]SubscriberEvent, len(existing))
+		for _, e := range existing {
+			bySlug[e.Slug] = e
+		}
+		keep := make([]string, 0, len(sub.Events))
+		for i := range sub.Events {
+			e := &sub.Events[i]
+			e.SubscriberID = sub.ID
+			keep = append(keep, e.Slug)
+			if old, ok := bySlug[e.Slug]; ok {
+				e.ID = old.ID
+				if e.Filters == nil && !e.SetFilters {
+					e.Filters = old.Filters
+				}
+				if e.Reducer == nil && !e.SetReducer {
+					e.Reducer = old.Reducer
+				}
+				if err := tx.Model(&SubscriberEvent{}).Where("id = ?", e.ID).
+					Updates(map[string]any{"filters": e.Filters, "reducer": e.Reducer}).Error; err != nil {
+					return err
+				}
+				continue
+			}
+			e.ID = 0
+			if err := tx.Create(e).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Where("subscriber_id = ? AND slug NOT IN ?", sub.ID, keep).Delete(&SubscriberEvent{}).Error
+	})
+	return dbError(err, fmt.Sprintf("subscriber %d not found", sub.ID))
+}
+
+// DeleteSubscriber deletes a subscriber of tenant t. Its delivery history stays for the
+// reports; deliveries waiting for it are discarded when they are next released.
+// Returns ENOTFOUND.
+func (s *Store) DeleteSubscriber(ctx context.Context, t Tenant, companyID, id int64) error {
+	res := s.db.WithContext(ctx).Where("id = ? AND organization_id = ? AND extension_id = ? AND company_id = ?",
+		id, t.OrganizationID, t.ExtensionID, companyID).Delete(&Subscriber{})
+	if res.Error != nil {
+		return dbError(res.Error, "")
+	}
+	if res.RowsAffected == 0 {
+		return &Error{Code: ENOTFOUND, Message: fmt.Sprintf("subscriber %d not found", id)}
+	}
+	return nil
+}
+
+// SetSubscriberStatus sets the status of tenant t's subscriber id to active or inactive
+// and returns the status it had. It takes the same row lock as HoldIfInactive, so once it
+// returns, every delivery that queued before is listed by QueuedDeliveries and none can
+// queue afterwards without seeing the new status. Returns ENOTFOUND, or EINVALID for
+// another status.
+func (s *Store) SetSubscriberStatus(ctx context.Context, t Tenant, id int64, status string) (previous string, err error) {
+	if status != StatusActive && status != StatusInactive {
+		return "", Invalid("status", "must be active or inactive")
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&Subscriber{}).Where("id = ? AND organization_id = ? AND extension_id = ?",
+			id, t.OrganizationID, t.ExtensionID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return gorm.ErrRecordNotFound
+		}
+		prev, _, err := s.lockSubscriber(tx, id)
+		if err != nil {
+			return err
+		}
+		previous = prev
+		updates := map[string]any{"status": status, "updated_on": s.Now()}
+		if status == StatusActive {
+			updates["blocked_reason"] = ""
+		}
+		return tx.Model(&Subscriber{}).Where("id = ?", id).Updates(updates).Error
+	})
+	if err != nil {
+		return "", dbError(err, fmt.Sprintf("subscriber %d not found", id))
+	}
+	return previous, nil
+}
+
+// SubscriberTenant returns the tenant and company of subscriber id, deleted or not.
+// Returns ENOTFOUND.
+func (s *Store) SubscriberTenant(ctx context.Context, id int64) (Tenant, int64, error) {
+	var row struct {
+		OrganizationID string
+		ExtensionID    string
+		CompanyID      int64
+	}
+	err := s.db.WithContext(ctx).Unscoped().Model(&Subscriber{}).Select("organization_id", "extension_id", "company_id").
+		Where("id = ?", id).Take(&row).Error
+	if err != nil {
+		return Tenant{}, 0, dbError(err, fmt.Sprintf("subscriber %d not found", id))
+	}
+	return Tenant{OrganizationID: row.OrganizationID, ExtensionID: row.ExtensionID}, row.CompanyID, nil
 }

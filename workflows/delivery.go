@@ -22,6 +22,13 @@ const deliverStartToClose = 45 * time.Second
 // polling) or is discarded, per the subscriber's policy. A delivery whose retries run out,
 // or whose receiver answers 410 Gone, fails and blocks its subscriber.
 func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
+	if in.Retry.MaximumAttempts == 0 {
+		// Started without a policy (a redelivery from the API): use the worker's.
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		if err := workflow.ExecuteLocalActivity(lctx, ActivityRetryPolicy).Get(ctx, &in.Retry); err != nil {
+			return DeliveryResult{}, err
+		}
+	}
 	offset := in.AttemptOffset
 	release := workflow.GetSignalChannel(ctx, SignalRelease)
 	for {

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"sort"
 	"testing"
 	"time"
 
@@ -41,6 +42,7 @@ func TestEventWorkflow(t *testing.T) {
 		if res.Deliveries != 2 {
 			t.Fatalf("deliveries = %d, want 2", res.Deliveries)
 		}
+		sort.Slice(children, func(i, j int) bool { return children[i].DeliveryID < children[j].DeliveryID })
 		if len(children) != 2 || children[0].EventRowID != 5 || children[1].DeliveryID != 11 || children[0].Retry != testRetry {
 			t.Fatalf("children %+v", children)
 		}

@@ -1,0 +1,146 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// BeginRedelivery starts a new attempt series of a delivery that has ended: its series
+// number goes up and its status back to pending; its attempts so far are kept, and new
+// ones continue their numbering. t scopes the delivery to a tenant unless it is zero.
+// Returns ENOTFOUND, or ECONFLICT while the delivery is still under way.
+func (s *Store) BeginRedelivery(ctx context.Context, t Tenant, id int64) (*Delivery, error) {
+	var d Delivery
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Where("id = ?", id)
+		if t != (Tenant{}) {
+			q = q.Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID)
+		}
+		if err := q.Take(&d).Error; err != nil {
+			return err
+		}
+		if !DeliveryFinal(d.Status) {
+			return &Error{Code: ECONFLICT, Message: fmt.Sprintf("delivery %d is still %s; redeliver it once it has ended", id, d.Status)}
+		}
+		d.Series++
+		d.PreviousStatus = d.Status
+		d.Status = DeliveryPending
+		d.CompletedAt = nil
+		d.UpdatedAt = s.Now()
+		return tx.Model(&Delivery{}).Where("id = ?", id).Updates(map[string]any{
+			"series": d.Series, "status": d.Status, "completed_at": nil, "updated_at": d.UpdatedAt,
+		}).Error
+	})
+	if err != nil {
+		return nil, dbError(err, fmt.Sprintf("delivery %d not found", id))
+	}
+	return &d, nil
+}
+
+// SetDeliveryWorkflow records the workflow that now runs a delivery.
+func (s *Store) SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error {
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ?", id).
+		Updates(map[string]any{"workflow_id": workflowID, "run_id": runID}).Error
+	return dbError(err, "")
+}
+
+// RetryJob is a bulk redelivery: every delivery of a tenant that matches its filter is
+// redelivered by one workflow.
+type RetryJob struct {
+	ID             int64     `gorm:"primaryKey"`
+	OrganizationID string    `gorm:"size:64;not null;index"`
+	ExtensionID    string    `gorm:"size:64;not null"`
+	StartDate      time.Time `gorm:"not null"`
+	EndDate        time.Time `gorm:"not null"`
+	SubscriberIDs  JSON      `gorm:"type:text"`        // JSON array, empty for all
+	EventSlugs     JSON      `gorm:"type:text"`        // JSON array, empty for all
+	Status         string    `gorm:"size:16;not null"` // the delivery status to redeliver
+	State          string    `gorm:"size:16;not null"` // running, completed, failed
+	Total          int       `gorm:"not null;default:0"`
+	Redelivered    int       `gorm:"not null;default:0"`
+	Skipped        int       `gorm:"not null;default:0"`
+	LastDeliveryID int64     `gorm:"not null;default:0"`
+	WorkflowID     string    `gorm:"size:128"`
+	Error          string    `gorm:"size:1024"`
+	CreatedAt      time.Time `gorm:"not null"`
+	UpdatedAt      time.Time `gorm:"not null"`
+}
+
+// Retry job states.
+const (
+	RetryRunning   = "running"
+	RetryCompleted = "completed"
+	RetryFailed    = "failed"
+)
+
+// DeliveryQuery selects deliveries of a tenant for bulk operations.
+type DeliveryQuery struct {
+	Tenant        Tenant
+	Start, End    time.Time // created in [Start, End)
+	SubscriberIDs []int64
+	EventSlugs    []string
+	Status        string
+}
+
+func (s *Store) deliveryQuery(ctx context.Context, q DeliveryQuery) *gorm.DB {
+	db := s.db.WithContext(ctx).Model(&Delivery{}).
+		Where("organization_id = ? AND extension_id = ? AND created_at >= ? AND created_at < ?",
+			q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End)
+	if q.Status != "" {
+		db = db.Where("status = ?", q.Status)
+	}
+	if len(q.SubscriberIDs) > 0 {
+		db = db.Where("subscriber_id IN ?", q.SubscriberIDs)
+	}
+	if len(q.EventSlugs) > 0 {
+		db = db.Where("event_slug IN ?", q.EventSlugs)
+	}
+	return db
+}
+
+// CountDeliveries counts the deliveries that q selects.
+func (s *Store) CountDeliveries(ctx context.Context, q DeliveryQuery) (int64, error) {
+	var n int64
+	err := s.deliveryQuery(ctx, q).Count(&n).Error
+	return n, dbError(err, "")
+}
+
+// DeliveryIDs returns up to limit ids of deliveries that q selects, above after, in order.
+func (s *Store) DeliveryIDs(ctx context.Context, q DeliveryQuery, after int64, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.deliveryQuery(ctx, q).Where("id > ?", after).Order("id").Limit(limit).Pluck("id", &ids).Error
+	return ids, dbError(err, "")
+}
+
+// CreateRetryJob stores a new job in state running.
+func (s *Store) CreateRetryJob(ctx context.Context, j *RetryJob) error {
+	now := s.Now()
+	j.ID, j.State, j.CreatedAt, j.UpdatedAt = 0, RetryRunning, now, now
+	return dbError(s.db.WithContext(ctx).Create(j).Error, "")
+}
+
+// GetRetryJob returns tenant t's job id (any tenant's when t is zero). Returns ENOTFOUND.
+func (s *Store) GetRetryJob(ctx context.Context, t Tenant, id int64) (*RetryJob, error) {
+	q := s.db.WithContext(ctx).Where("id = ?", id)
+	if t != (Tenant{}) {
+		q = q.Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID)
+	}
+	var j RetryJob
+	if err := q.Take(&j).Error; err != nil {
+		return nil, dbError(err, fmt.Sprintf("retry %d not found", id))
+	}
+	return &j, nil
+}
+
+// UpdateRetryJob stores a job's progress and state.
+func (s *Store) UpdateRetryJob(ctx context.Context, j *RetryJob) error {
+	j.UpdatedAt = s.Now()
+	err := s.db.WithContext(ctx).Model(&RetryJob{}).Where("id = ?", j.ID).Updates(map[string]any{
+		"state": j.State, "total": j.Total, "redelivered": j.Redelivered, "skipped": j.Skipped,
+		"last_delivery_id": j.LastDeliveryID, "workflow_id": j.WorkflowID, "error": j.Error, "updated_at": j.UpdatedAt,
+	}).Error
+	return dbError(err, "")
+}

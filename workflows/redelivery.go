@@ -1,0 +1,87 @@
+package workflows
+
+import (
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Names of the bulk redelivery workflow and its activity, and of the local activity
+// that gives a delivery the deployment's retry policy.
+const (
+	BulkRetryWorkflowName = "BulkRetryWorkflow"
+	ActivityBulkRetry     = "BulkRetry"
+	ActivityRetryPolicy   = "RetryPolicy"
+)
+
+// BulkRetryWorkflowID returns the workflow id of a bulk redelivery job.
+func BulkRetryWorkflowID(jobID int64) string { return "bulk-retry:" + strconv.FormatInt(jobID, 10) }
+
+// DeliveryRef identifies a delivery and what its workflow's id, search attributes and
+// input are made of.
+type DeliveryRef struct {
+	DeliveryID     int64
+	SubscriberID   int64
+	EventRowID     int64
+	CompanyID      int64
+	EventID        string
+	EventSlug      string
+	OrganizationID string
+	Series         int // 0 for the first delivery, n for the n-th redelivery
+	Attempts       int // attempts made before this series
+}
+
+// RedeliveryStart returns how to start the workflow of a redelivery (series ≥ 1): a new
+// workflow id, the usual search attributes, and an input that continues the attempt
+// numbering. The retry policy is left for the workflow to fetch from its worker.
+func RedeliveryStart(d DeliveryRef) (client.StartWorkflowOptions, DeliveryInput) {
+	return client.StartWorkflowOptions{
+			ID:                    DeliveryWorkflowID(d.CompanyID, d.EventID, d.SubscriberID, d.Series),
+			TaskQueue:             TaskQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				SearchEventSlug.ValueSet(d.EventSlug),
+				SearchCompanyID.ValueSet(strconv.FormatInt(d.CompanyID, 10)),
+				SearchSubscriberID.ValueSet(strconv.FormatInt(d.SubscriberID, 10)),
+				SearchOrganizationID.ValueSet(d.OrganizationID),
+				SearchDeliveryStatus.ValueSet(OutcomePending),
+			),
+			Memo: map[string]any{"event_id": d.EventID, "redelivery": d.Series},
+		}, DeliveryInput{
+			DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, AttemptOffset: d.Attempts,
+		}
+}
+
+// BulkRetryInput is the input of BulkRetryWorkflow and of the BulkRetry activity.
+type BulkRetryInput struct {
+	JobID int64 `json:"job_id"`
+}
+
+// BulkRetryResult is the result of BulkRetryWorkflow.
+type BulkRetryResult struct {
+	Redelivered int `json:"redelivered"`
+	Skipped     int `json:"skipped"`
+}
+
+// BulkRetryWorkflow redelivers every delivery of a retry job. The BulkRetry activity
+// does the work a page at a time, with a bounded number of redeliveries in flight,
+// recording its progress in the job so that GET …/retry/{id} can report it.
+func BulkRetryWorkflow(ctx workflow.Context, in BulkRetryInput) (BulkRetryResult, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 24 * time.Hour, // large jobs go at the receivers' pace
+		HeartbeatTimeout:    2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second, // resume from the job's recorded progress
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    0,
+		},
+	})
+	var res BulkRetryResult
+	err := workflow.ExecuteActivity(actx, ActivityBulkRetry, in).Get(ctx, &res)
+	return res, err
+}
