@@ -1,0 +1,126 @@
+// Package activities holds the Temporal activities of Hookflow's workflows: preparing an
+// event's deliveries, delivering one attempt (filter, reduce, sign, POST, record), and
+// recording a failed delivery. They are methods on Activities, which holds every
+// dependency; the worker builds one Activities and registers its methods.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/transform"
+	"github.com/hookflow/hookflow/webhook"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// Store is what the activities need of the database.
+type Store interface {
+	StoreEvent(ctx context.Context, ev *models.Event) (bool, error)
+	EventByRowID(ctx context.Context, id int64) (*models.Event, error)
+	PlanDeliveries(ctx context.Context, ev *models.Event, after int64, limit int, workflowID func(int64) string) ([]models.PlannedDelivery, int64, error)
+	DeliveryByID(ctx context.Context, id int64) (*models.Delivery, error)
+	SubscriberByID(ctx context.Context, id int64) (*models.Subscriber, error)
+	HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, runID string) (models.HoldResult, error)
+	RecordAttempt(ctx context.Context, rec models.AttemptRecord) error
+	FinishDelivery(ctx context.Context, deliveryID int64, status, reason, runID string) error
+	BlockSubscriber(ctx context.Context, id int64, reason string) (bool, error)
+	QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]models.Delivery, error)
+	MarkReleased(ctx context.Context, id int64) error
+	CreateNotification(ctx context.Context, n *models.Notification) error
+	MarkNotificationSent(ctx context.Context, id int64, sendErr error) error
+	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
+	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
+	DeliveryIDs(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]int64, error)
+	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
+	BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error)
+	SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error
+}
+
+// Temporal is what the activities need of the Temporal client: waking queued deliveries
+// and starting redeliveries.
+type Temporal interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+}
+
+// Sender sends one signed webhook request; *webhook.Client implements it.
+type Sender interface {
+	Send(ctx context.Context, req webhook.Request) webhook.Response
+}
+
+// Activities holds the dependencies of every activity. Build it with New.
+type Activities struct {
+	store     Store
+	sender    Sender
+	transform *transform.Engine
+	retry     workflows.RetryPolicy
+	log       *slog.Logger
+	now       func() time.Time
+	events    *eventCache
+
+	temporal           Temporal
+	notifier           Notifier
+	releaseConcurrency int
+}
+
+// Deps are the collaborators of Activities.
+type Deps struct {
+	Store     Store
+	Sender    Sender
+	Transform *transform.Engine
+	// Retry is the deployment's delivery retry policy.
+	Retry  workflows.RetryPolicy
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Temporal wakes queued deliveries and starts redeliveries (the worker's client).
+	Temporal Temporal
+	// Notifier sends alerts, such as a subscriber being blocked, to its e-mail address;
+	// nil only stores and logs them.
+	Notifier Notifier
+	// ReleaseConcurrency is how many queued deliveries of one subscriber are woken at a
+	// time on re-activation; 1 (the default) keeps them strictly in order.
+	ReleaseConcurrency int
+}
+
+// New checks deps and returns the activities.
+func New(deps Deps) (*Activities, error) {
+	switch {
+	case deps.Store == nil:
+		return nil, errors.New("activities: a store is required")
+	case deps.Sender == nil:
+		return nil, errors.New("activities: a sender is required")
+	case deps.Transform == nil:
+		return nil, errors.New("activities: a transform engine is required")
+	case deps.Retry.MaximumAttempts < 1 || deps.Retry.InitialInterval <= 0:
+		return nil, fmt.Errorf("activities: invalid retry policy %+v", deps.Retry)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.ReleaseConcurrency < 1 {
+		deps.ReleaseConcurrency = 1
+	}
+	return &Activities{
+		store:     deps.Store,
+		sender:    deps.Sender,
+		transform: deps.Transform,
+		retry:     deps.Retry,
+		log:       deps.Logger,
+		now:       deps.Now,
+		events:    newEventCache(64 << 20),
+
+		temporal:           deps.Temporal,
+		notifier:           deps.Notifier,
+		releaseConcurrency: deps.ReleaseConcurrency,
+	}, nil
+}

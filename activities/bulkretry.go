@@ -1,0 +1,132 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// bulkWindow is how many redeliveries of a bulk retry may be waiting for their first
+// attempt at once: enough to go fast, few enough not to flood the receivers.
+const bulkWindow = 10
+
+// BulkRetry redelivers the deliveries a retry job selects, in id order, at most
+// bulkWindow awaiting their first attempt at a time. Deliveries still under way are
+// skipped. The job row records progress after every page; a retried activity resumes
+// from it.
+func (a *Activities) BulkRetry(ctx context.Context, in workflows.BulkRetryInput) (workflows.BulkRetryResult, error) {
+	if a.temporal == nil {
+		return workflows.BulkRetryResult{}, errors.New("bulk retry: no Temporal client configured")
+	}
+	job, err := a.store.GetRetryJob(ctx, models.Tenant{}, in.JobID)
+	if err != nil {
+		return workflows.BulkRetryResult{}, retryable(err)
+	}
+	q := models.DeliveryQuery{
+		Tenant: models.Tenant{OrganizationID: job.OrganizationID, ExtensionID: job.ExtensionID},
+		Start:  job.StartDate, End: job.EndDate, Status: job.Status,
+	}
+	if len(job.SubscriberIDs) > 0 {
+		_ = json.Unmarshal(job.SubscriberIDs, &q.SubscriberIDs)
+	}
+	if len(job.EventSlugs) > 0 {
+		_ = json.Unmarshal(job.EventSlugs, &q.EventSlugs)
+	}
+	if job.Total == 0 && job.LastDeliveryID == 0 {
+		n, err := a.store.CountDeliveries(ctx, q)
+		if err != nil {
+			return workflows.BulkRetryResult{}, retryable(err)
+		}
+		job.Total = int(n)
+	}
+	job.WorkflowID = activity.GetInfo(ctx).WorkflowExecution.ID
+	var inFlight []int64
+	for {
+		ids, err := a.store.DeliveryIDs(ctx, q, job.LastDeliveryID, 100)
+		if err != nil {
+			return a.result(job), retryable(err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		for _, id := range ids {
+			for len(inFlight) >= bulkWindow {
+				if err := a.awaitAttempt(ctx, inFlight[0]); err != nil {
+					return a.result(job), retryable(err)
+				}
+				inFlight = inFlight[1:]
+			}
+			started, err := a.redeliver(ctx, q.Tenant, id)
+			if err != nil {
+				return a.result(job), retryable(err)
+			}
+			if started {
+				job.Redelivered++
+				inFlight = append(inFlight, id)
+			} else {
+				job.Skipped++
+			}
+			job.LastDeliveryID = id
+		}
+		if err := a.store.UpdateRetryJob(ctx, job); err != nil {
+			return a.result(job), retryable(err)
+		}
+		activity.RecordHeartbeat(ctx, job.LastDeliveryID)
+	}
+	job.State = models.RetryCompleted
+	if err := a.store.UpdateRetryJob(ctx, job); err != nil {
+		return a.result(job), retryable(err)
+	}
+	a.log.InfoContext(ctx, "bulk retry done", "retry_id", job.ID, "redelivered", job.Redelivered, "skipped", job.Skipped)
+	return a.result(job), nil
+}
+
+func (a *Activities) result(j *models.RetryJob) workflows.BulkRetryResult {
+	return workflows.BulkRetryResult{Redelivered: j.Redelivered, Skipped: j.Skipped}
+}
+
+// redeliver starts a new attempt series of delivery id. It reports false for a delivery
+// that is still under way (nothing to redeliver).
+func (a *Activities) redeliver(ctx context.Context, t models.Tenant, id int64) (bool, error) {
+	d, err := a.store.BeginRedelivery(ctx, t, id)
+	switch models.ErrorCode(err) {
+	case "":
+	case models.ECONFLICT, models.ENOTFOUND:
+		return false, nil
+	default:
+		return false, err
+	}
+	opts, input := workflows.RedeliveryStart(workflows.DeliveryRef{
+		DeliveryID: d.ID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, CompanyID: d.CompanyID,
+		EventID: d.EventID, EventSlug: d.EventSlug, OrganizationID: d.OrganizationID, Series: d.Series, Attempts: d.Attempts,
+	})
+	input.Retry = a.retry
+	run, err := a.temporal.ExecuteWorkflow(ctx, opts, workflows.DeliveryWorkflowName, input)
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		// Put the delivery back as it was, so that a retry of this job selects it again.
+		if rerr := a.store.FinishDelivery(ctx, d.ID, previousStatus(d), "", ""); rerr != nil {
+			a.log.ErrorContext(ctx, "restore delivery after failed redelivery", "delivery_id", d.ID, "error", rerr)
+		}
+		return false, fmt.Errorf("start redelivery of %d: %w", id, err)
+	}
+	runID := ""
+	if run != nil {
+		runID = run.GetRunID()
+	}
+	return true, a.store.SetDeliveryWorkflow(ctx, d.ID, opts.ID, runID)
+}
+
+// previousStatus is the status a delivery had before BeginRedelivery made it pending.
+func previousStatus(d *models.Delivery) string {
+	if d.PreviousStatus != "" {
+		return d.PreviousStatus
+	}
+	return models.DeliveryFailed
+}

@@ -1,0 +1,211 @@
+package activities
+
+import (
+	"context"
+	"strconv"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/payload"
+	"github.com/hookflow/hookflow/webhook"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// Deliver makes one attempt of a delivery: it checks that the subscriber is active
+// (otherwise the delivery queues or is discarded), applies the subscriber's filter and
+// reducer to the event, signs and POSTs the envelope, and records the attempt. A 2xx
+// answer succeeds; 410 Gone fails without retry (ErrSubscriberGone); any other failure
+// returns an ErrAttemptFailed error that Temporal retries under the delivery's retry
+// policy, after the receiver's Retry-After when it sent one.
+func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (workflows.DeliverResult, error) {
+	info := activity.GetInfo(ctx)
+	attempt := in.AttemptOffset + int(info.Attempt)
+	runID := info.WorkflowExecution.RunID
+	log := a.log.With("delivery_id", in.DeliveryID, "workflow_id", info.WorkflowExecution.ID, "attempt", attempt)
+
+	d, err := a.store.DeliveryByID(ctx, in.DeliveryID)
+	if err != nil {
+		return workflows.DeliverResult{}, retryable(err)
+	}
+	if models.DeliveryFinal(d.Status) {
+		// Delivered (or ended) before: an at-least-once redo must not send it again.
+		return workflows.DeliverResult{Outcome: d.Status, Attempt: d.Attempts}, nil
+	}
+	sub, err := a.store.SubscriberByID(ctx, d.SubscriberID)
+	if err != nil {
+		return workflows.DeliverResult{}, retryable(err)
+	}
+	log = log.With("subscriber_id", sub.ID, "event_id", d.EventID)
+	if sub.Status != models.StatusActive || sub.DeletedAt.Valid {
+		hold, err := a.store.HoldIfInactive(ctx, d.ID, sub.ID, runID)
+		if err != nil {
+			return workflows.DeliverResult{}, retryable(err)
+		}
+		switch hold {
+		case models.HoldQueued:
+			log.InfoContext(ctx, "delivery queued", "subscriber_status", sub.Status)
+			return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, Attempt: attempt - 1}, nil
+		case models.HoldDiscarded, models.HoldDeleted:
+			log.InfoContext(ctx, "delivery discarded", "reason", string(hold))
+			return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1}, nil
+		}
+		// Re-activated in the meantime: go ahead.
+	}
+	subEvent := sub.Event(d.EventSlug)
+	if subEvent == nil {
+		reason := "the subscriber no longer subscribes to " + d.EventSlug
+		if err := a.store.FinishDelivery(ctx, d.ID, models.DeliveryDiscarded, reason, runID); err != nil {
+			return workflows.DeliverResult{}, retryable(err)
+		}
+		return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1}, nil
+	}
+	ev, err := a.events.get(ctx, a.store, in.EventRowID)
+	if err != nil {
+		return workflows.DeliverResult{}, retryable(err)
+	}
+
+	body, outcome, reason := a.render(ctx, ev, subEvent)
+	if outcome != "" {
+		if err := a.store.FinishDelivery(ctx, d.ID, outcome, reason, runID); err != nil {
+			return workflows.DeliverResult{}, retryable(err)
+		}
+		log.InfoContext(ctx, "delivery not sent", "outcome", outcome, "reason", reason)
+		return workflows.DeliverResult{Outcome: outcome, Attempt: attempt - 1}, nil
+	}
+
+	started := a.now()
+	resp := a.sender.Send(ctx, webhook.Request{
+		URL: sub.WebhookURL, Body: body, Secrets: sub.SigningSecrets(started),
+		MessageID: MessageID(d.ID), EventID: d.EventID, CustomHeaders: sub.CustomHeaders,
+		Timeout: sub.Timeout(), Now: started,
+	})
+	status := models.DeliverySucceeded
+	switch {
+	case resp.OK():
+	case resp.StatusCode == 410:
+		status = models.DeliveryFailed
+	default:
+		status = models.DeliveryRetrying
+	}
+	rec := models.AttemptRecord{Status: status, RunID: runID, Attempt: models.Attempt{
+		DeliveryID: d.ID, OrganizationID: d.OrganizationID, ExtensionID: d.ExtensionID, CompanyID: d.CompanyID,
+		SubscriberID: d.SubscriberID, EventSlug: d.EventSlug, Attempt: attempt, AttemptedOn: started.UTC(),
+		ResponseCode: resp.StatusCode, ResponseTimeMS: float64(resp.Duration.Microseconds()) / 1000,
+		ErrorClass: resp.ErrorClass, ResponseBody: string(resp.Body),
+	}}
+	if !resp.OK() {
+		rec.Attempt.Error = truncate(resp.Message(), 1024)
+	}
+	if err := a.store.RecordAttempt(ctx, rec); err != nil {
+		return workflows.DeliverResult{}, retryable(err)
+	}
+	log.InfoContext(ctx, "attempt", "status_code", resp.StatusCode, "response_ms", resp.Duration.Milliseconds(), "error_class", resp.ErrorClass)
+
+	switch {
+	case resp.OK():
+		return workflows.DeliverResult{Outcome: workflows.OutcomeSucceeded, Attempt: attempt, StatusCode: resp.StatusCode}, nil
+	case resp.StatusCode == 410:
+		return workflows.DeliverResult{}, temporal.NewNonRetryableApplicationError(
+			"the receiver answered 410 Gone", workflows.ErrSubscriberGone, nil)
+	}
+	return workflows.DeliverResult{}, temporal.NewApplicationErrorWithOptions(
+		"attempt "+strconv.Itoa(attempt)+" failed: "+resp.Message(), workflows.ErrAttemptFailed,
+		temporal.ApplicationErrorOptions{NextRetryDelay: resp.RetryAfter})
+}
+
+// render applies the subscriber's filter and reducer to the event and builds the body.
+// When the event must not be sent it returns the final delivery status and why.
+func (a *Activities) render(ctx context.Context, ev *cachedEvent, se *models.SubscriberEvent) (body []byte, outcome, reason string) {
+	payloadJSON, contains := ev.row.Payload, ev.contains
+	if !se.Filters.IsEmpty() {
+		f, err := a.transform.Filter(se.Filters)
+		if err != nil {
+			return nil, models.DeliveryFilterFail, "filter: " + err.Error()
+		}
+		ok, err := f.Match(ctx, ev.doc)
+		if err != nil {
+			return nil, models.DeliveryFilterFail, "filter: " + err.Error()
+		}
+		if !ok {
+			return nil, models.DeliveryFiltered, ""
+		}
+	}
+	if !se.Reducer.IsEmpty() {
+		r, err := a.transform.Reducer(se.Reducer)
+		if err != nil {
+			return nil, models.DeliveryFilterFail, "reducer: " + err.Error()
+		}
+		reduced, err := r.Apply(ev.doc)
+		if err != nil {
+			return nil, models.DeliveryFilterFail, "reducer: " + err.Error()
+		}
+		payloadJSON = payload.Marshal(reduced)
+		contains = nil
+		if obj, ok := reduced.(*payload.Object); ok {
+			contains = obj.Keys()
+		}
+	}
+	return webhook.AppendBody(make([]byte, 0, len(payloadJSON)+512), ev.meta, contains, payloadJSON), "", ""
+}
+
+// MessageID is the webhook-id of a delivery: the same for every attempt and every
+// redelivery of it, so that receivers can drop duplicates.
+func MessageID(deliveryID int64) string {
+	return "msg_" + strconv.FormatInt(deliveryID, 10)
+}
+
+// FailDelivery records that a delivery failed for good and, when asked, blocks its
+// subscriber so that new deliveries queue until a user re-activates it.
+func (a *Activities) FailDelivery(ctx context.Context, in workflows.FailInput) error {
+	runID := activity.GetInfo(ctx).WorkflowExecution.RunID
+	if err := a.store.FinishDelivery(ctx, in.DeliveryID, models.DeliveryFailed, in.Reason, runID); err != nil {
+		return retryable(err)
+	}
+	a.log.WarnContext(ctx, "delivery failed", "delivery_id", in.DeliveryID, "subscriber_id", in.SubscriberID, "reason", in.Reason)
+	if !in.Block {
+		return nil
+	}
+	blocked, err := a.store.BlockSubscriber(ctx, in.SubscriberID, in.Reason)
+	if err != nil {
+		return retryable(err)
+	}
+	if !blocked {
+		return nil
+	}
+	a.log.WarnContext(ctx, "subscriber blocked", "subscriber_id", in.SubscriberID, "reason", in.Reason)
+	sub, err := a.store.SubscriberByID(ctx, in.SubscriberID)
+	if err != nil {
+		return retryable(err)
+	}
+	return retryable(a.notifyBlocked(ctx, sub, in.Reason))
+}
+
+// RetryPolicy returns the deployment's delivery retry policy, for deliveries started
+// without one (redeliveries started by the API).
+func (a *Activities) RetryPolicy(context.Context) (workflows.RetryPolicy, error) {
+	return a.retry, nil
+}
+
+// retryable turns a store error into an activity error: a missing row can never appear
+// by retrying, so it is permanent; anything else (the database being away) is retried.
+func retryable(err error) error {
+	if err == nil {
+		return nil
+	}
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return temporal.NewNonRetryableApplicationError(models.ErrorMessage(err), workflows.ErrPermanent, err)
+	}
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
