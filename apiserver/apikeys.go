@@ -1,0 +1,109 @@
+package apiserver
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookflow/hookflow/models"
+)
+
+func (s *Server) registerAPIKeyRoutes(r gin.IRouter) {
+	r.POST("/api_keys", s.handleAPIKeyCreate)
+	r.GET("/api_keys", s.handleAPIKeyList)
+	r.DELETE("/api_keys/:key_id", s.handleAPIKeyRevoke)
+}
+
+type apiKeyRequest struct {
+	OrganizationID string `json:"organization_id"`
+	ExtensionID    string `json:"extension_id"`
+	Name           string `json:"name"`
+	Scope          string `json:"scope"`
+}
+
+type apiKeyResponse struct {
+	ID             int64      `json:"id"`
+	Key            string     `json:"key"`
+	OrganizationID string     `json:"organization_id"`
+	ExtensionID    string     `json:"extension_id"`
+	Name           string     `json:"name"`
+	Scope          string     `json:"scope"`
+	CreatedAt      time.Time  `json:"created_at"`
+	RevokedAt      *time.Time `json:"revoked_at"`
+}
+
+func newAPIKeyResponse(k *models.APIKey, key string) apiKeyResponse {
+	if key == "" {
+		key = k.MaskedKey()
+	}
+	return apiKeyResponse{ID: k.ID, Key: key, OrganizationID: k.OrganizationID, ExtensionID: k.ExtensionID,
+		Name: k.Name, Scope: k.Scope, CreatedAt: k.CreatedAt.UTC(), RevokedAt: k.RevokedAt}
+}
+
+// handleAPIKeyCreate creates an API key; the key is in this answer only.
+func (s *Server) handleAPIKeyCreate(c *gin.Context) {
+	var req apiKeyRequest
+	if err := decodeJSON(c, maxDefaultBody, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if req.Scope == "" {
+		req.Scope = models.ScopePartner
+	}
+	k := &models.APIKey{OrganizationID: req.OrganizationID, ExtensionID: req.ExtensionID, Name: req.Name, Scope: req.Scope}
+	key, err := s.store.CreateAPIKey(c.Request.Context(), k)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.log.InfoContext(c.Request.Context(), "api key created", "key_id", k.ID, "organization_id", k.OrganizationID, "scope", k.Scope)
+	c.JSON(http.StatusCreated, newAPIKeyResponse(k, key))
+}
+
+// handleAPIKeyList lists API keys, masked, optionally of one organization.
+func (s *Server) handleAPIKeyList(c *gin.Context) {
+	keys, err := s.store.ListAPIKeys(c.Request.Context(), c.Query("organization_id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	items := make([]apiKeyResponse, len(keys))
+	for i := range keys {
+		items[i] = newAPIKeyResponse(&keys[i], "")
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
+}
+
+// handleAPIKeyRevoke revokes an API key.
+func (s *Server) handleAPIKeyRevoke(c *gin.Context) {
+	id, err := pathID(c, "key_id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.store.RevokeAPIKey(c.Request.Context(), id); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.log.InfoContext(c.Request.Context(), "api key revoked", "key_id", id)
+	c.JSON(http.StatusOK, gin.H{"success": true, "message": "API key " + strconv.FormatInt(id, 10) + " revoked"})
+}
+
+type meResponse struct {
+	Admin          bool   `json:"admin"`
+	OrganizationID string `json:"organization_id"`
+	ExtensionID    string `json:"extension_id"`
+	Scope          string `json:"scope"`
+}
+
+// handleMe tells who the credentials belong to, for the dashboard's header.
+func (s *Server) handleMe(c *gin.Context) {
+	p := principal(c)
+	scope := p.Scope
+	if p.Admin {
+		scope = "admin"
+	}
+	c.JSON(http.StatusOK, meResponse{Admin: p.Admin, OrganizationID: p.OrganizationID, ExtensionID: p.ExtensionID, Scope: scope})
+}

@@ -1,0 +1,160 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/producer"
+)
+
+func (s *Server) registerEventRoutes(r gin.IRouter) {
+	r.POST("/company/:company_id/events", s.handleEventIngest)
+}
+
+func (s *Server) registerCatalogueRoutes(r gin.IRouter) {
+	r.GET("/events", s.handleCatalogueList)
+	r.GET("/me", s.handleMe)
+}
+
+// eventIngestRequest is the body of POST /service/platform/webhook/v1.0/company/{company_id}/events.
+type eventIngestRequest struct {
+	ID            string          `json:"id"`
+	EventSlug     string          `json:"event_slug"`
+	ApplicationID string          `json:"application_id"`
+	Payload       json.RawMessage `json:"payload"`
+}
+
+type eventIngestResponse struct {
+	EventID    string `json:"event_id"`
+	WorkflowID string `json:"workflow_id"`
+	Duplicate  bool   `json:"duplicate"`
+}
+
+// handleEventIngest accepts an event: it validates it, and starts its event workflow,
+// whose id is derived from (company, event id) so that the same event sent twice is
+// delivered once and answered with duplicate: true. 202 means the event is durably
+// accepted: Temporal holds it and will deliver it.
+func (s *Server) handleEventIngest(c *gin.Context) {
+	if !principal(c).CanIngest() {
+		s.writeError(c, models.Errorf(models.EFORBIDDEN, "sending events needs the admin token or an API key with scope ingest"))
+		return
+	}
+	companyID, err := pathID(c, "company_id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req eventIngestRequest
+	if err := decodeJSON(c, maxEventBody, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	in, err := producer.Prepare(producer.Event{
+		CompanyID: companyID, ID: req.ID, Slug: req.EventSlug, ApplicationID: req.ApplicationID, Payload: req.Payload,
+	}, s.now())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.checkCatalogue(c, in.Event.Slug); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if req.ID != "" {
+		// Temporal rejects a second start of the same workflow id while it remembers the
+		// first run (the namespace's retention); the stored event remembers it for good.
+		exists, err := s.store.EventExists(ctx, companyID, req.ID)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if exists {
+			c.JSON(http.StatusAccepted, eventIngestResponse{EventID: req.ID, WorkflowID: producer.WorkflowID(in), Duplicate: true})
+			return
+		}
+	}
+	res, err := s.engine.StartEvent(ctx, in)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.log.InfoContext(ctx, "event accepted", "event_id", res.EventID, "workflow_id", res.WorkflowID, "duplicate", res.Duplicate)
+	c.JSON(http.StatusAccepted, eventIngestResponse{EventID: res.EventID, WorkflowID: res.WorkflowID, Duplicate: res.Duplicate})
+}
+
+// catalogueCache remembers the catalogue's slugs for a short while: ingestion checks
+// every event's slug against it.
+type catalogueCache struct {
+	mu     sync.Mutex
+	slugs  map[string]bool
+	loaded time.Time
+}
+
+const catalogueTTL = 30 * time.Second
+
+func (s *Server) checkCatalogue(c *gin.Context, slug string) error {
+	s.catalogue.mu.Lock()
+	defer s.catalogue.mu.Unlock()
+	if s.catalogue.slugs == nil || s.now().Sub(s.catalogue.loaded) > catalogueTTL || !s.catalogue.slugs[slug] {
+		types, err := s.store.ListEventTypes(c.Request.Context())
+		if err != nil {
+			return err
+		}
+		s.catalogue.slugs = make(map[string]bool, len(types))
+		for _, t := range types {
+			s.catalogue.slugs[t.Slug] = true
+		}
+		s.catalogue.loaded = s.now()
+	}
+	if !s.catalogue.slugs[slug] {
+		return &models.Error{Code: models.EUNPROCESSABLE, Message: "event_slug " + slug + " is not in the event catalogue",
+			Fields: []models.FieldError{{Field: "event_slug", Message: "is not in the event catalogue (GET " + commonBase + "/events lists it)"}}}
+	}
+	return nil
+}
+
+type eventConfig struct {
+	ID            int64       `json:"id"`
+	EventCategory string      `json:"event_category"`
+	EventName     string      `json:"event_name"`
+	EventType     string      `json:"event_type"`
+	Version       string      `json:"version"`
+	Slug          string      `json:"slug"`
+	DisplayName   string      `json:"display_name"`
+	Description   string      `json:"description"`
+	EventSchema   models.JSON `json:"event_schema,omitempty"`
+	SamplePayload models.JSON `json:"sample_payload"`
+}
+
+// handleCatalogueList lists the event catalogue.
+func (s *Server) handleCatalogueList(c *gin.Context) {
+	types, err := s.store.ListEventTypes(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out := make([]eventConfig, len(types))
+	for i, t := range types {
+		out[i] = eventConfig{
+			ID: t.ID, EventCategory: t.Category, EventName: t.Name, EventType: t.Type, Version: t.Version,
+			Slug: t.Slug, DisplayName: t.DisplayName, Description: t.Description, EventSchema: t.Schema, SamplePayload: t.SamplePayload,
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"event_configs": out})
+}
+
+// pathID parses a positive integer path parameter.
+func pathID(c *gin.Context, name string) (int64, error) {
+	v, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || v <= 0 {
+		return 0, models.Invalid(name, "must be a positive integer")
+	}
+	return v, nil
+}

@@ -1,0 +1,165 @@
+// Package apiserver is Hookflow's REST API: event ingestion, the partner webhook API
+// (subscribers, filters and reducers, reports, redelivery), the event catalogue, API keys,
+// health and the OpenAPI document. Handlers speak in domain terms to narrow interfaces
+// of the store and the workflow engine.
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/producer"
+	"github.com/hookflow/hookflow/transform"
+	"github.com/hookflow/hookflow/webhook"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// Paths shared by several routes.
+const (
+	partnerBase  = "/service/partner/webhook/v1.0/organization/:organization_id/extension/:extension_id"
+	platformBase = "/service/platform/webhook/v1.0"
+	commonBase   = "/service/common/webhook/v1.0"
+	adminBase    = "/service/admin/webhook/v1.0"
+)
+
+// Store is what the API needs of the database.
+type Store interface {
+	Ping(ctx context.Context) error
+	ListEventTypes(ctx context.Context) ([]models.EventType, error)
+	EventExists(ctx context.Context, companyID int64, eventID string) (bool, error)
+	CreateSubscriber(ctx context.Context, sub *models.Subscriber) error
+	GetSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) (*models.Subscriber, error)
+	ListSubscribers(ctx context.Context, t models.Tenant, f models.SubscriberFilter) ([]models.Subscriber, int64, error)
+	UpdateSubscriber(ctx context.Context, sub *models.Subscriber, previousSecret string) error
+	DeleteSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) error
+	SetSubscriberStatus(ctx context.Context, t models.Tenant, id int64, status string) (string, error)
+	Authenticate(ctx context.Context, key string) (models.Principal, error)
+	CreateAPIKey(ctx context.Context, k *models.APIKey) (string, error)
+	ListAPIKeys(ctx context.Context, org string) ([]models.APIKey, error)
+	RevokeAPIKey(ctx context.Context, id int64) error
+	BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error)
+	FinishDelivery(ctx context.Context, deliveryID int64, status, reason, runID string) error
+	SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error
+	CreateRetryJob(ctx context.Context, j *models.RetryJob) error
+	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
+	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
+	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
+	ListNotifications(ctx context.Context, t models.Tenant, limit int) ([]models.Notification, error)
+}
+
+// Sender sends one signed webhook request; *webhook.Client implements it.
+type Sender interface {
+	Send(ctx context.Context, req webhook.Request) webhook.Response
+}
+
+// Engine is what the API needs of the workflow engine.
+type Engine interface {
+	// StartEvent starts an event's workflow; see producer.Start.
+	StartEvent(ctx context.Context, in workflows.EventInput) (producer.Result, error)
+	// Ping checks that the engine answers.
+	Ping(ctx context.Context) error
+	// ReleaseSubscriber wakes the queued deliveries of a subscriber, oldest first.
+	ReleaseSubscriber(ctx context.Context, subscriberID int64) error
+	// Redeliver starts the workflow of a redelivery begun in the store.
+	Redeliver(ctx context.Context, d *models.Delivery) (workflowID, runID string, err error)
+	// StartBulkRetry starts the workflow of a bulk redelivery job.
+	StartBulkRetry(ctx context.Context, jobID int64) (workflowID string, err error)
+}
+
+// Config holds the API's settings.
+type Config struct {
+	// AdminToken reaches every endpoint. Required.
+	AdminToken string
+	// Network decides which webhook URLs are accepted.
+	Network models.NetworkPolicy
+}
+
+// Deps are the API's collaborators.
+type Deps struct {
+	Store  Store
+	Engine Engine
+	Sender Sender
+	// Transform compiles and runs filters and reducers (the same engine as delivery).
+	Transform *transform.Engine
+	Logger    *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP API. It is an http.Handler.
+type Server struct {
+	cfg       Config
+	store     Store
+	engine    Engine
+	sender    Sender
+	transform *transform.Engine
+	log       *slog.Logger
+	now       func() time.Time
+	router    *gin.Engine
+
+	catalogue catalogueCache
+}
+
+// New checks its arguments and builds the router.
+func New(cfg Config, deps Deps) (*Server, error) {
+	switch {
+	case cfg.AdminToken == "":
+		return nil, errors.New("apiserver: an admin token is required")
+	case len(cfg.AdminToken) < 16:
+		return nil, errors.New("apiserver: the admin token must be at least 16 characters")
+	case deps.Store == nil:
+		return nil, errors.New("apiserver: a store is required")
+	case deps.Engine == nil:
+		return nil, errors.New("apiserver: a workflow engine is required")
+	case deps.Sender == nil:
+		return nil, errors.New("apiserver: a webhook sender is required")
+	case deps.Transform == nil:
+		return nil, errors.New("apiserver: a transform engine is required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: cfg, store: deps.Store, engine: deps.Engine, sender: deps.Sender, transform: deps.Transform, log: deps.Logger, now: deps.Now, router: gin.New()}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	r := s.router
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = true
+	r.Use(s.recoverJSON(), s.logRequests())
+	r.NoRoute(func(c *gin.Context) {
+		s.writeError(c, models.Errorf(models.ENOTFOUND, "no route for %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Message: "method " + c.Request.Method + " is not allowed here", Errors: []models.FieldError{}})
+	})
+
+	s.registerHealthRoutes(r)
+
+	authed := r.Group("", s.authenticate())
+	s.registerCatalogueRoutes(authed.Group(commonBase))
+	s.registerEventRoutes(authed.Group(platformBase))
+	s.registerAPIKeyRoutes(authed.Group(adminBase, s.requireAdmin()))
+
+	partner := authed.Group(partnerBase, s.requireTenant())
+	s.registerSubscriberRoutes(partner)
+	s.registerTransformRoutes(partner)
+	s.registerRedeliveryRoutes(partner)
+}

@@ -1,0 +1,237 @@
+package apiserver
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookflow/hookflow/models"
+)
+
+func (s *Server) registerSubscriberRoutes(r gin.IRouter) {
+	r.GET("/subscriber", s.handleSubscriberList)
+	r.PATCH("/subscriber/:subscriber_id", s.handleSubscriberStatus)
+	r.POST("/company/:company_id/subscriber", s.handleSubscriberCreate)
+	r.GET("/company/:company_id/subscriber/:subscriber_id", s.handleSubscriberGet)
+	r.PUT("/company/:company_id/subscriber/:subscriber_id", s.handleSubscriberUpdate)
+	r.DELETE("/company/:company_id/subscriber/:subscriber_id", s.handleSubscriberDelete)
+	r.POST("/company/:company_id/subscriber/:subscriber_id/ping", s.handleSubscriberPing)
+}
+
+// authMeta is the subscriber's signing configuration.
+type authMeta struct {
+	Type   string `json:"type"`
+	Secret string `json:"secret"`
+}
+
+// subscriberEventBody is one subscribed event with its optional filter and reducer.
+type subscriberEventBody struct {
+	Slug    string          `json:"slug"`
+	Filters json.RawMessage `json:"filters,omitempty"`
+	Reducer json.RawMessage `json:"reducer,omitempty"`
+}
+
+// subscriberRequest is the body of a subscriber create or update. Pointers tell absent
+// fields from empty ones.
+type subscriberRequest struct {
+	Name           *string               `json:"name"`
+	WebhookURL     *string               `json:"webhook_url"`
+	Status         *string               `json:"status"`
+	InactivePolicy *string               `json:"inactive_policy"`
+	EmailID        *string               `json:"email_id"`
+	CustomHeaders  map[string]string     `json:"custom_headers"`
+	AuthMeta       *authMeta             `json:"auth_meta"`
+	TimeoutMS      *int                  `json:"timeout_ms"`
+	Events         []subscriberEventBody `json:"events"`
+}
+
+// subscriberResponse is a subscriber as the API shows it.
+type subscriberResponse struct {
+	ID             int64                 `json:"id"`
+	OrganizationID string                `json:"organization_id"`
+	ExtensionID    string                `json:"extension_id"`
+	CompanyID      int64                 `json:"company_id"`
+	Name           string                `json:"name"`
+	WebhookURL     string                `json:"webhook_url"`
+	Status         string                `json:"status"`
+	InactivePolicy string                `json:"inactive_policy"`
+	EmailID        string                `json:"email_id"`
+	CustomHeaders  map[string]string     `json:"custom_headers"`
+	AuthMeta       authMeta              `json:"auth_meta"`
+	TimeoutMS      int                   `json:"timeout_ms"`
+	BlockedReason  string                `json:"blocked_reason,omitempty"`
+	Events         []subscriberEventBody `json:"events"`
+	CreatedOn      time.Time             `json:"created_on"`
+	UpdatedOn      time.Time             `json:"updated_on"`
+}
+
+// newSubscriberResponse renders sub; the secret is shown in full only when fullSecret
+// (right after creation), masked otherwise.
+func newSubscriberResponse(sub *models.Subscriber, fullSecret bool) subscriberResponse {
+	secret := models.MaskSecret(sub.Secret)
+	if fullSecret {
+		secret = sub.Secret
+	}
+	headers := map[string]string(sub.CustomHeaders)
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	out := subscriberResponse{
+		ID: sub.ID, OrganizationID: sub.OrganizationID, ExtensionID: sub.ExtensionID, CompanyID: sub.CompanyID,
+		Name: sub.Name, WebhookURL: sub.WebhookURL, Status: sub.Status, InactivePolicy: sub.InactivePolicy,
+		EmailID: sub.EmailID, CustomHeaders: headers, AuthMeta: authMeta{Type: "hmac", Secret: secret},
+		TimeoutMS: int(sub.Timeout().Milliseconds()), BlockedReason: sub.BlockedReason,
+		Events: make([]subscriberEventBody, len(sub.Events)), CreatedOn: sub.CreatedOn.UTC(), UpdatedOn: sub.UpdatedOn.UTC(),
+	}
+	for i, e := range sub.Events {
+		out.Events[i] = subscriberEventBody{Slug: e.Slug, Filters: orEmptyObject(e.Filters), Reducer: orEmptyObject(e.Reducer)}
+	}
+	return out
+}
+
+func orEmptyObject(j models.JSON) json.RawMessage {
+	if len(j) == 0 || string(j) == "null" {
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(j)
+}
+
+// applySubscriberRequest copies the request's fields onto sub and validates the result.
+func (s *Server) applySubscriberRequest(req *subscriberRequest, sub *models.Subscriber) error {
+	var v models.Validation
+	if req.Name != nil {
+		sub.Name = *req.Name
+	}
+	if req.WebhookURL != nil {
+		sub.WebhookURL = *req.WebhookURL
+	}
+	if req.Status != nil {
+		switch *req.Status {
+		case models.StatusActive, models.StatusInactive:
+			sub.Status = *req.Status
+		case models.StatusBlocked:
+			v.Add("status", "blocked is set by the system only; use active or inactive")
+		default:
+			v.Add("status", "must be active or inactive")
+		}
+	}
+	if req.InactivePolicy != nil {
+		sub.InactivePolicy = *req.InactivePolicy
+	}
+	if req.EmailID != nil {
+		sub.EmailID = *req.EmailID
+	}
+	if req.CustomHeaders != nil {
+		sub.CustomHeaders = req.CustomHeaders
+	}
+	if req.TimeoutMS != nil {
+		sub.TimeoutMS = *req.TimeoutMS
+		if *req.TimeoutMS == 0 {
+			v.Add("timeout_ms", "must be between %d and %d", models.MinTimeout.Milliseconds(), models.MaxTimeout.Milliseconds())
+		}
+	}
+	if req.AuthMeta != nil {
+		if req.AuthMeta.Type != "" && req.AuthMeta.Type != "hmac" {
+			v.Add("auth_meta.type", "must be hmac")
+		}
+		if req.AuthMeta.Secret != "" {
+			sub.Secret = req.AuthMeta.Secret
+		}
+	}
+	if req.Events != nil {
+		sub.Events = make([]models.SubscriberEvent, len(req.Events))
+		for i, e := range req.Events {
+			// A key that is present (even null or {}) sets the configuration; an absent
+			// one keeps what the subscriber has for that event.
+			sub.Events[i] = models.SubscriberEvent{
+				Slug:    e.Slug,
+				Filters: canonicalConfig(jsonOrNil(e.Filters)), SetFilters: e.Filters != nil,
+				Reducer: canonicalConfig(jsonOrNil(e.Reducer)), SetReducer: e.Reducer != nil,
+			}
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if err := models.ValidateSubscriber(sub, s.cfg.Network); err != nil {
+		return err
+	}
+	return s.validateTransforms(sub.Events)
+}
+
+func jsonOrNil(raw json.RawMessage) models.JSON {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return models.JSON(raw)
+}
+
+// handleSubscriberCreate creates a subscriber. The signing secret is generated when
+// auth_meta.secret is absent, and shown in full only in this response.
+func (s *Server) handleSubscriberCreate(c *gin.Context) {
+	companyID, err := pathID(c, "company_id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req subscriberRequest
+	if err := decodeJSON(c, maxDefaultBody, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	t := tenant(c)
+	sub := &models.Subscriber{
+		OrganizationID: t.OrganizationID, ExtensionID: t.ExtensionID, CompanyID: companyID,
+		Status: models.StatusActive, InactivePolicy: models.PolicyQueue, Secret: newSecret(),
+	}
+	if err := s.applySubscriberRequest(&req, sub); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.store.CreateSubscriber(c.Request.Context(), sub); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.log.InfoContext(c.Request.Context(), "subscriber created", "subscriber_id", sub.ID)
+	c.JSON(http.StatusCreated, newSubscriberResponse(sub, true))
+}
+
+// handleSubscriberGet shows a subscriber, its secret masked.
+func (s *Server) handleSubscriberGet(c *gin.Context) {
+	sub, ok := s.loadSubscriber(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, newSubscriberResponse(sub, false))
+}
+
+// loadSubscriber loads the subscriber named by the path, writing the error if it fails.
+func (s *Server) loadSubscriber(c *gin.Context) (*models.Subscriber, bool) {
+	companyID, err := pathID(c, "company_id")
+	if err != nil {
+		s.writeError(c, err)
+		return nil, false
+	}
+	id, err := pathID(c, "subscriber_id")
+	if err != nil {
+		s.writeError(c, err)
+		return nil, false
+	}
+	sub, err := s.store.GetSubscriber(c.Request.Context(), tenant(c), companyID, id)
+	if err != nil {
+		s.writeError(c, err)
+		return nil, false
+	}
+	return sub, true
+}
+
+// newSecret returns a signing secret in the Standard Webhooks form whsec_<base64>.
+func newSecret() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
+}
