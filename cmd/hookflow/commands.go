@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/worker"
+)
+
+// runMigrate creates or updates the schema, seeds the event catalogue and registers the
+// Temporal search attributes. It is the one preparation step of a production deployment.
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := loadConfig("migrate", args, stderr, getenv, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	store, err := models.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database schema is up to date (%s)\n", store.Dialect())
+	c, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := worker.RegisterSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "temporal search attributes are registered (namespace %s)\n", cfg.TemporalNamespace)
+	return nil
+}
+
+// runEmit sends one event through the API and prints the answer.
+func runEmit(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("hookflow emit", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	apiURL := fs.String("api", envOr(getenv, "HOOKFLOW_API_URL", "http://127.0.0.1:8080"), "API base URL (env HOOKFLOW_API_URL)")
+	token := fs.String("token", envOr(getenv, "HOOKFLOW_API_KEY", getenv("HOOKFLOW_ADMIN_TOKEN")), "admin token or ingest API key (env HOOKFLOW_API_KEY or HOOKFLOW_ADMIN_TOKEN)")
+	company := fs.Int64("company", 0, "company id (required)")
+	slug := fs.String("slug", "", "event slug, e.g. company/product/create/v1 (required)")
+	id := fs.String("id", "", "event id, the idempotency key (generated when empty)")
+	app := fs.String("application-id", "", "application id (optional)")
+	file := fs.String("file", "-", "payload JSON file; - reads standard input")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	var missing []string
+	if *company <= 0 {
+		missing = append(missing, "--company")
+	}
+	if *slug == "" {
+		missing = append(missing, "--slug")
+	}
+	if *token == "" {
+		missing = append(missing, "--token (or HOOKFLOW_ADMIN_TOKEN)")
+	}
+	if len(missing) > 0 {
+		return usageError{fmt.Errorf("missing %s", strings.Join(missing, ", "))}
+	}
+	var payload []byte
+	var err error
+	if *file == "-" {
+		payload, err = io.ReadAll(io.LimitReader(stdin, 2<<20))
+	} else {
+		payload, err = os.ReadFile(*file)
+	}
+	if err != nil {
+		return fmt.Errorf("read payload: %w", err)
+	}
+	body, err := json.Marshal(map[string]any{
+		"id": *id, "event_slug": *slug, "application_id": *app, "payload": json.RawMessage(bytes.TrimSpace(payload)),
+	})
+	if err != nil {
+		return fmt.Errorf("payload is not valid JSON: %w", err)
+	}
+	url := strings.TrimRight(*apiURL, "/") + "/service/platform/webhook/v1.0/company/" + strconv.FormatInt(*company, 10) + "/events"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+*token)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("send event: %w", err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	fmt.Fprintln(stdout, strings.TrimSpace(string(answer)))
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("the API answered %s", resp.Status)
+	}
+	return nil
+}
+
+// runAPIKey manages API keys directly in the database.
+func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	const help = "usage: hookflow apikey create --organization <id> [--extension <id>] [--name <name>] [--scope partner|ingest]\n" +
+		"       hookflow apikey list [--organization <id>]\n       hookflow apikey revoke <id>"
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, help)
+		return usageError{errors.New("apikey needs a subcommand")}
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("hookflow apikey "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbURL := fs.String("database-url", getenv("HOOKFLOW_DATABASE_URL"), "application database URL (env HOOKFLOW_DATABASE_URL; default: the dev database under --data-dir)")
+	dataDir := fs.String("data-dir", envOr(getenv, "HOOKFLOW_DATA_DIR", ".hookflow"), "dev data directory")
+	org := fs.String("organization", "", "organization id")
+	ext := fs.String("extension", "", "extension id (empty: every extension of the organization)")
+	name := fs.String("name", "", "a name to recognise the key by")
+	scope := fs.String("scope", models.ScopePartner, "partner (manage webhooks) or ingest (send events)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if *dbURL == "" {
+		*dbURL = "sqlite:" + filepath.Join(*dataDir, "hookflow.db")
+	}
+	store, err := models.Open(ctx, *dbURL, nil)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	switch sub {
+	case "create":
+		k := &models.APIKey{OrganizationID: *org, ExtensionID: *ext, Name: *name, Scope: *scope}
+		key, err := store.CreateAPIKey(ctx, k)
+		if err != nil {
+			return usageError{errors.New(models.ErrorMessage(err))}
+		}
+		fmt.Fprintf(stdout, "%s\n\nid %d, organization %s, scope %s. The key is shown only now; keep it safe.\n", key, k.ID, k.OrganizationID, k.Scope)
+		return nil
+	case "list":
+		keys, err := store.ListAPIKeys(ctx, *org)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tKEY\tORGANIZATION\tEXTENSION\tSCOPE\tNAME\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := "-"
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.MaskedKey(), k.OrganizationID, k.ExtensionID, k.Scope, k.Name, k.CreatedAt.UTC().Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			return usageError{errors.New("usage: hookflow apikey revoke <id>")}
+		}
+		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if err != nil {
+			return usageError{fmt.Errorf("key id %q is not a number", fs.Arg(0))}
+		}
+		if err := store.RevokeAPIKey(ctx, id); err != nil {
+			return errors.New(models.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "API key %d revoked\n", id)
+		return nil
+	}
+	fmt.Fprintln(stderr, help)
+	return usageError{fmt.Errorf("unknown apikey subcommand %q", sub)}
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}

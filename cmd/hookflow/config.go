@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// Config is every setting of the hookflow binary. Defaults come from DefaultConfig, then
+// HOOKFLOW_* environment variables, then flags; Validate checks the result once.
+type Config struct {
+	// HTTPAddr is where the API listens.
+	HTTPAddr string
+	// AdminToken reaches every API endpoint; dev generates one when empty.
+	AdminToken string
+	// DatabaseURL is the application database: postgres://… or sqlite:<path>. Empty in
+	// dev means an SQLite file under DataDir.
+	DatabaseURL string
+
+	// DataDir holds dev's SQLite files (Temporal's and the application's).
+	DataDir string
+	// Memory keeps dev's state in memory only.
+	Memory bool
+	// TemporalPort and UIPort are dev's embedded Temporal frontend and UI ports (0: any).
+	TemporalPort int
+	UIPort       int
+
+	// TemporalAddress and TemporalNamespace locate an external Temporal (worker, api,
+	// migrate).
+	TemporalAddress   string
+	TemporalNamespace string
+	// TemporalUIURL is linked from delivery details; dev sets it to its embedded UI.
+	TemporalUIURL string
+
+	// Network decides which webhook destinations are allowed.
+	Network models.NetworkPolicy
+	// DNSServer, when set (host:port), resolves webhook hosts instead of the system
+	// resolver.
+	DNSServer string
+	// Retry is the delivery retry policy.
+	Retry workflows.RetryPolicy
+	// ReleaseConcurrency is how many queued deliveries of a re-activated subscriber go
+	// out at a time (1 keeps them in order).
+	ReleaseConcurrency int
+
+	// SMTP sends alerts (a subscriber blocked) to subscribers' email_id; without
+	// SMTPAddr they are only stored and logged.
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUsername string
+	SMTPPassword string
+
+	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
+	LogFormat string
+	LogLevel  string
+}
+
+// DefaultRetry is Fynd's schedule: 20 attempts within 48 hours. The waits between
+// attempts are 30 s, 1, 2, 4, 8, 16, 32 and 64 minutes, 2 h 8 min, then 4 h ten times:
+// the 20th attempt is made about 44 h 15 min after the first.
+var DefaultRetry = workflows.RetryPolicy{
+	InitialInterval:    30 * time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    4 * time.Hour,
+	MaximumAttempts:    20,
+	Expiration:         48 * time.Hour,
+}
+
+// DefaultConfig returns the defaults for a subcommand: dev is permissive (loopback and
+// private receivers, plain http); worker and api require https and public receivers.
+func DefaultConfig(cmd string) Config {
+	c := Config{
+		HTTPAddr:           "127.0.0.1:8080",
+		DataDir:            ".hookflow",
+		TemporalPort:       7233,
+		UIPort:             8233,
+		TemporalAddress:    "127.0.0.1:7233",
+		TemporalNamespace:  "default",
+		Retry:              DefaultRetry,
+		ReleaseConcurrency: 1,
+		LogFormat:          "json",
+		LogLevel:           "info",
+		Network:            models.NetworkPolicy{RequireHTTPS: true},
+	}
+	if cmd == "dev" || cmd == "bench" {
+		c.LogFormat = "text"
+		c.Network = models.NetworkPolicy{AllowLoopback: true, AllowPrivate: true}
+	}
+	return c
+}
+
+// bindFlags binds the flags of cmd to c, with the environment applied first so that
+// flags win.
+func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) string) error {
+	env := envReader{getenv: getenv}
+	env.str("HOOKFLOW_HTTP_ADDR", &c.HTTPAddr)
+	env.str("HOOKFLOW_ADMIN_TOKEN", &c.AdminToken)
+	env.str("HOOKFLOW_DATABASE_URL", &c.DatabaseURL)
+	env.str("HOOKFLOW_DATA_DIR", &c.DataDir)
+	env.str("HOOKFLOW_TEMPORAL_ADDRESS", &c.TemporalAddress)
+	env.str("HOOKFLOW_TEMPORAL_NAMESPACE", &c.TemporalNamespace)
+	env.str("HOOKFLOW_TEMPORAL_UI_URL", &c.TemporalUIURL)
+	env.str("HOOKFLOW_SMTP_ADDR", &c.SMTPAddr)
+	env.str("HOOKFLOW_SMTP_FROM", &c.SMTPFrom)
+	env.str("HOOKFLOW_SMTP_USERNAME", &c.SMTPUsername)
+	env.str("HOOKFLOW_SMTP_PASSWORD", &c.SMTPPassword)
+	env.str("HOOKFLOW_LOG_FORMAT", &c.LogFormat)
+	env.str("HOOKFLOW_LOG_LEVEL", &c.LogLevel)
+	env.str("HOOKFLOW_DNS_SERVER", &c.DNSServer)
+	env.boolean("HOOKFLOW_REQUIRE_HTTPS", &c.Network.RequireHTTPS)
+	env.boolean("HOOKFLOW_ALLOW_LOOPBACK", &c.Network.AllowLoopback)
+	env.boolean("HOOKFLOW_ALLOW_PRIVATE_NETWORKS", &c.Network.AllowPrivate)
+	env.duration("HOOKFLOW_RETRY_INITIAL_INTERVAL", &c.Retry.InitialInterval)
+	env.duration("HOOKFLOW_RETRY_MAX_INTERVAL", &c.Retry.MaximumInterval)
+	env.duration("HOOKFLOW_RETRY_EXPIRATION", &c.Retry.Expiration)
+	env.integer("HOOKFLOW_RETRY_MAX_ATTEMPTS", &c.Retry.MaximumAttempts)
+	env.integer("HOOKFLOW_RELEASE_CONCURRENCY", &c.ReleaseConcurrency)
+	if env.err != nil {
+		return env.err
+	}
+
+	switch cmd {
+	case "dev":
+		fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded Temporal and application SQLite files")
+		fs.BoolVar(&c.Memory, "memory", c.Memory, "keep all state in memory (lost on exit)")
+		fs.IntVar(&c.TemporalPort, "temporal-port", c.TemporalPort, "embedded Temporal frontend port (0: any free port)")
+		fs.IntVar(&c.UIPort, "ui-port", c.UIPort, "embedded Temporal UI port (0: any free port)")
+	case "worker", "api", "migrate":
+		fs.StringVar(&c.TemporalAddress, "temporal-address", c.TemporalAddress, "Temporal frontend host:port (env HOOKFLOW_TEMPORAL_ADDRESS)")
+		fs.StringVar(&c.TemporalNamespace, "temporal-namespace", c.TemporalNamespace, "Temporal namespace (env HOOKFLOW_TEMPORAL_NAMESPACE)")
+		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "application database URL (env HOOKFLOW_DATABASE_URL)")
+	}
+	if cmd == "dev" || cmd == "api" {
+		fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (env HOOKFLOW_HTTP_ADDR)")
+		fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "admin token (env HOOKFLOW_ADMIN_TOKEN; dev generates one when empty)")
+	}
+	if cmd == "api" {
+		fs.StringVar(&c.TemporalUIURL, "temporal-ui-url", c.TemporalUIURL, "Temporal UI base URL for links (env HOOKFLOW_TEMPORAL_UI_URL)")
+	}
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error (env HOOKFLOW_LOG_LEVEL)")
+	return nil
+}
+
+// Validate checks c for cmd and fills derived defaults.
+func (c *Config) Validate(cmd string) error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	switch cmd {
+	case "dev":
+		if c.AdminToken == "" {
+			c.AdminToken = generateToken()
+		}
+		if c.DatabaseURL == "" {
+			if c.Memory {
+				c.DatabaseURL = "sqlite::memory:"
+			} else {
+				c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "hookflow.db")
+			}
+		}
+	case "worker", "api", "migrate":
+		if c.DatabaseURL == "" {
+			add("HOOKFLOW_DATABASE_URL (or --database-url) is required, e.g. postgres://user:pass@host:5432/hookflow")
+		}
+		if c.TemporalAddress == "" {
+			add("HOOKFLOW_TEMPORAL_ADDRESS (or --temporal-address) is required")
+		}
+	}
+	if (cmd == "dev" || cmd == "api") && len(c.AdminToken) < 16 {
+		add("the admin token must be at least 16 characters (HOOKFLOW_ADMIN_TOKEN or --admin-token)")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		add("the database URL must start with postgres:// or sqlite:")
+	}
+	if c.TemporalPort < 0 || c.TemporalPort > 65535 || c.UIPort < 0 || c.UIPort > 65535 {
+		add("ports must be between 0 and 65535")
+	}
+	if c.SMTPAddr != "" && c.SMTPFrom == "" {
+		add("HOOKFLOW_SMTP_FROM is required with HOOKFLOW_SMTP_ADDR")
+	}
+	if c.ReleaseConcurrency < 1 || c.ReleaseConcurrency > 100 {
+		add("HOOKFLOW_RELEASE_CONCURRENCY must be between 1 and 100")
+	}
+	r := c.Retry
+	if r.MaximumAttempts < 1 || r.InitialInterval <= 0 || r.MaximumInterval < r.InitialInterval || r.Expiration <= 0 || r.BackoffCoefficient < 1 {
+		add("invalid retry policy: attempts ≥ 1, initial interval > 0, max interval ≥ initial, expiration > 0")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		add("HOOKFLOW_LOG_FORMAT must be text or json")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		add("%v", err)
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+func generateToken() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return "hfa_" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// envReader reads HOOKFLOW_* variables into typed fields, remembering the first error.
+type envReader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (e *envReader) str(name string, dst *string) {
+	if v := e.getenv(name); v != "" {
+		*dst = v
+	}
+}
+
+func (e *envReader) boolean(name string, dst *bool) {
+	if v := e.getenv(name); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil && e.err == nil {
+			e.err = fmt.Errorf("%s: %q is not a boolean", name, v)
+		}
+		*dst = b
+	}
+}
+
+func (e *envReader) integer(name string, dst *int) {
+	if v := e.getenv(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil && e.err == nil {
+			e.err = fmt.Errorf("%s: %q is not an integer", name, v)
+		}
+		*dst = n
+	}
+}
+
+func (e *envReader) duration(name string, dst *time.Duration) {
+	if v := e.getenv(name); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil && e.err == nil {
+			e.err = fmt.Errorf("%s: %q is not a duration (e.g. 30s, 4h)", name, v)
+		}
+		*dst = d
+	}
+}
+
+// notifier returns the mail notifier, or nil when no SMTP server is configured.
+func (c Config) notifier() activities.Notifier {
+	if c.SMTPAddr == "" {
+		return nil
+	}
+	return activities.SMTPNotifier{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+}
+
+// resolver returns the resolver for webhook hosts: DNSServer's, or nil for the system's.
+func (c Config) resolver() *net.Resolver {
+	if c.DNSServer == "" {
+		return nil
+	}
+	server := c.DNSServer
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, server)
+	}}
+}

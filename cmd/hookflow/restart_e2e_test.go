@@ -1,0 +1,152 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/models"
+)
+
+// process is a `hookflow dev` child process (this test binary acting as hookflow).
+type process struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	output bytes.Buffer
+	done   chan struct{}
+	apiURL string
+}
+
+func (p *process) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.output.Write(b)
+}
+
+func (p *process) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.output.String()
+}
+
+// startDev starts `hookflow dev` on dataDir and waits until its API is ready.
+func startDev(t *testing.T, dataDir string, env ...string) *process {
+	t.Helper()
+	addr := freeAddr(t)
+	p := &process{done: make(chan struct{}), apiURL: "http://" + addr}
+	p.cmd = exec.Command(os.Args[0], "dev", "--data-dir", dataDir, "--http-addr", addr,
+		"--temporal-port", "0", "--ui-port", "0", "--admin-token", testAdminToken)
+	level := "warn"
+	if os.Getenv("DEBUG_RESTART") != "" {
+		level = "debug"
+	}
+	p.cmd.Env = append(append(os.Environ(), envChild+"=1", "HOOKFLOW_LOG_LEVEL="+level), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { p.kill() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(p.apiURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("hookflow dev exited during start:\n%s", p.log())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hookflow dev did not become ready:\n%s", p.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// kill ends the process at once, as a crash would.
+func (p *process) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// TestKilledDevCompletesDeliveryOnRestart kills `hookflow dev` (SIGKILL) after a
+// delivery's first attempt failed, starts it again on the same data directory, and checks
+// that the retry goes out and the delivery completes.
+func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
+	dataDir := t.TempDir()
+	rc := newReceiver(t, func(n int, _ *http.Request) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	// The first retry waits 3 s: long enough to kill and restart within it.
+	retryEnv := []string{"HOOKFLOW_RETRY_INITIAL_INTERVAL=3s", "HOOKFLOW_RETRY_MAX_INTERVAL=5s"}
+	p := startDev(t, dataDir, retryEnv...)
+	if code := callAPI(t, p.apiURL, testAdminToken, "POST", partnerBase+"/company/3/subscriber",
+		subscriberBody(rc.URL, "restart-secret", "company/product/update/v1"), nil); code != 201 {
+		t.Fatalf("create subscriber: %d\n%s", code, p.log())
+	}
+	event := map[string]any{"id": "upd-1", "event_slug": "company/product/update/v1", "payload": map[string]any{"uid": 1}}
+	if code := callAPI(t, p.apiURL, testAdminToken, "POST", "/service/platform/webhook/v1.0/company/3/events", event, nil); code != 202 {
+		t.Fatalf("send event: %d\n%s", code, p.log())
+	}
+	waitFor(t, 30*time.Second, "the first attempt", func() bool { return len(rc.requests()) >= 1 })
+	id := deliveryIDOf(t, rc.requests()[0])
+
+	// Let the failed attempt be recorded, then crash.
+	store := openDevStore(t, dataDir)
+	waitFor(t, 10*time.Second, "the failed attempt to be recorded", func() bool {
+		a, err := store.ListAttempts(context.Background(), id)
+		return err == nil && len(a) == 1
+	})
+	time.Sleep(300 * time.Millisecond)
+	p.kill()
+	if n := len(rc.requests()); n != 1 {
+		t.Fatalf("receiver got %d requests before the restart, want 1", n)
+	}
+
+	restarted := time.Now()
+	p2 := startDev(t, dataDir, retryEnv...)
+	t.Logf("restarted in %v", time.Since(restarted))
+	waitFor(t, 60*time.Second, "the retry after the restart", func() bool { return len(rc.requests()) >= 2 })
+	t.Logf("retry arrived %v after the restart began", time.Since(restarted))
+	if os.Getenv("DEBUG_RESTART") != "" {
+		t.Log(p2.log())
+	}
+	waitFor(t, 10*time.Second, "the delivery to succeed", func() bool {
+		d, err := store.DeliveryByID(context.Background(), id)
+		return err == nil && d.Status == models.DeliverySucceeded
+	})
+	attempts, err := store.ListAttempts(context.Background(), id)
+	if err != nil || len(attempts) != 2 || attempts[0].ResponseCode != 500 || attempts[1].ResponseCode != 200 || attempts[1].Attempt != 2 {
+		t.Fatalf("attempts = %+v, %v\n%s", attempts, err, p2.log())
+	}
+	if rc.requests()[0].Header.Get("webhook-id") != rc.requests()[1].Header.Get("webhook-id") {
+		t.Error("webhook-id changed across the restart")
+	}
+}
+
+// openDevStore opens the application database of a dev data directory beside the
+// running process (SQLite in WAL mode allows it).
+func openDevStore(t *testing.T, dataDir string) *models.Store {
+	t.Helper()
+	s, err := models.Open(context.Background(), "sqlite:"+filepath.Join(dataDir, "hookflow.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/apiserver"
+	"github.com/hookflow/hookflow/devserver"
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/transform"
+	"github.com/hookflow/hookflow/webhook"
+	"github.com/hookflow/hookflow/worker"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// Main is a running Hookflow process: some or all of the embedded Temporal server, the
+// application database, the worker and the API, as its Parts say.
+type Main struct {
+	Config Config
+	Parts  Parts
+	Log    *slog.Logger
+
+	temporal   *devserver.Server
+	client     client.Client
+	store      *models.Store
+	worker     sdkworker.Worker
+	httpServer *http.Server
+	listener   net.Listener
+	apiURL     string
+}
+
+// Parts selects what a Main runs.
+type Parts struct {
+	EmbeddedTemporal bool // run the Temporal server in-process (dev)
+	Worker           bool
+	API              bool
+}
+
+// NewMain returns a Main for cfg, which must be validated.
+func NewMain(cfg Config, parts Parts, log *slog.Logger) *Main {
+	return &Main{Config: cfg, Parts: parts, Log: log}
+}
+
+// Start starts the selected parts and returns once they serve. On error, what started
+// is stopped again.
+func (m *Main) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	cfg := m.Config
+	if m.Parts.EmbeddedTemporal {
+		opts := devserver.Options{
+			Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.TemporalNamespace,
+			SearchAttributes: workflows.SearchAttributes(), Logger: m.Log,
+		}
+		if !cfg.Memory {
+			opts.DataFile = filepath.Join(cfg.DataDir, "temporal.db")
+		}
+		if m.temporal, err = devserver.Start(ctx, opts); err != nil {
+			return fmt.Errorf("start embedded temporal: %w", err)
+		}
+		m.Config.TemporalAddress = m.temporal.HostPort()
+		if m.Config.TemporalUIURL == "" {
+			m.Config.TemporalUIURL = m.temporal.UIURL()
+		}
+		cfg = m.Config
+	}
+	if m.client, err = dialTemporal(ctx, cfg, m.Log); err != nil {
+		return err
+	}
+	if m.Parts.EmbeddedTemporal {
+		if err := worker.RegisterSearchAttributes(ctx, m.client, cfg.TemporalNamespace); err != nil {
+			return err
+		}
+	}
+	if m.store, err = models.Open(ctx, cfg.DatabaseURL, m.Log); err != nil {
+		return err
+	}
+	if m.Parts.EmbeddedTemporal {
+		// dev prepares its own database; production runs `hookflow migrate` once.
+		if err := m.store.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	sender := webhook.NewClient(webhook.ClientOptions{Policy: cfg.Network, Resolver: cfg.resolver()})
+	transforms := transform.NewEngine(transform.DefaultLimits())
+	if m.Parts.Worker {
+		acts, err := activities.New(activities.Deps{
+			Store: m.store, Sender: sender, Transform: transforms, Retry: cfg.Retry, Logger: m.Log,
+			Temporal: m.client, Notifier: cfg.notifier(), ReleaseConcurrency: cfg.ReleaseConcurrency,
+		})
+		if err != nil {
+			return err
+		}
+		m.worker = worker.New(m.client, acts, worker.Options{})
+		if err := m.worker.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+	}
+	if m.Parts.API {
+		api, err := apiserver.New(apiserver.Config{AdminToken: cfg.AdminToken, Network: cfg.Network}, apiserver.Deps{
+			Store: m.store, Engine: engine.New(m.client, cfg.TemporalNamespace), Sender: sender, Transform: transforms, Logger: m.Log,
+		})
+		if err != nil {
+			return err
+		}
+		if m.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		m.apiURL = "http://" + m.listener.Addr().String()
+		m.httpServer = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		go func() {
+			if err := m.httpServer.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.Log.Error("http server stopped", "error", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// APIURL returns the API's base URL once started.
+func (m *Main) APIURL() string { return m.apiURL }
+
+// Store returns the application database.
+func (m *Main) Store() *models.Store { return m.store }
+
+// Client returns the Temporal client.
+func (m *Main) Client() client.Client { return m.client }
+
+// Close stops everything in reverse order: the API stops accepting requests, the worker
+// finishes (or gives back) its in-flight tasks, then the connections and the embedded
+// server close. Nothing accepted is lost: Temporal holds it.
+func (m *Main) Close() {
+	if m.httpServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = m.httpServer.Shutdown(ctx)
+		cancel()
+		m.httpServer = nil
+	}
+	if m.worker != nil {
+		m.worker.Stop()
+		m.worker = nil
+	}
+	if m.client != nil {
+		m.client.Close()
+		m.client = nil
+	}
+	if m.store != nil {
+		_ = m.store.Close()
+		m.store = nil
+	}
+	if m.temporal != nil {
+		m.temporal.Stop()
+		m.temporal = nil
+	}
+}
+
+// dialTemporal connects to the Temporal frontend, retrying for a while: in compose the
+// server may still be starting.
+func dialTemporal(ctx context.Context, cfg Config, log *slog.Logger) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		c, err := client.DialContext(ctx, client.Options{
+			HostPort:  cfg.TemporalAddress,
+			Namespace: cfg.TemporalNamespace,
+			Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+		})
+		if err == nil {
+			return c, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+		case <-time.After(time.Second):
+		}
+	}
+}
