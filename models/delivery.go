@@ -79,9 +79,23 @@ type Attempt struct {
 	EventSlug      string    `gorm:"size:200;not null"`
 	Attempt        int       `gorm:"not null;uniqueIndex:idx_attempts_delivery_attempt,priority:2"`
 	AttemptedOn    time.Time `gorm:"not null;index:idx_attempts_tenant_time,priority:3"`
-	ResponseCode   int       `gorm:"not null;default:0"`
-	ResponseTimeMS float64   `gorm:"not null;default:0"`
+	ResponseCode   int       `gorm:"type:integer;not null;default:0"`
+	ResponseTimeMS float64   `gorm:"type:double precision;not null;default:0"`
 	Error          string    `gorm:"size:1024"`
 	ErrorClass     string    `gorm:"size:16"`
 	ResponseBody   string    `gorm:"type:text"`
+}
+
+// AttemptStat sums the attempts of one tenant in one minute with one response code and
+// attempt number. RecordAttempt maintains it in the attempt's transaction, so that the
+// response-time report reads at most one row per minute, code and attempt number
+// however many attempts there were.
+type AttemptStat struct {
+	OrganizationID string    `gorm:"size:64;primaryKey"`
+	ExtensionID    string    `gorm:"size:64;primaryKey"`
+	Minute         time.Time `gorm:"primaryKey"`
+	ResponseCode   int       `gorm:"type:integer;primaryKey;autoIncrement:false"`
+	Attempt        int       `gorm:"type:integer;primaryKey;autoIncrement:false"`
+	Count          int64     `gorm:"not null"`
+	TotalMS        float64   `gorm:"type:double precision;not null"`
 }

@@ -207,6 +207,11 @@ func (s *Store) RecordAttempt(ctx context.Context, rec AttemptRecord) error {
 		if res.Error != nil {
 			return res.Error
 		}
+		if res.RowsAffected > 0 {
+			if err := upsertStat(tx, &a); err != nil {
+				return err
+			}
+		}
 		updates := map[string]any{
 			"status": rec.Status, "attempts": a.Attempt, "last_response_code": a.ResponseCode,
 			"last_response_time_ms": a.ResponseTimeMS, "last_error": a.Error, "last_attempted_on": a.AttemptedOn,
@@ -283,4 +288,19 @@ func (s *Store) MarkReleased(ctx context.Context, id int64) error {
 	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND status = ?", id, DeliveryQueued).
 		Updates(map[string]any{"status": DeliveryPending, "updated_at": s.Now()}).Error
 	return dbError(err, "")
+}
+
+// upsertStat adds an attempt to its minute's AttemptStat row.
+func upsertStat(tx *gorm.DB, a *Attempt) error {
+	stat := AttemptStat{
+		OrganizationID: a.OrganizationID, ExtensionID: a.ExtensionID, Minute: a.AttemptedOn.UTC().Truncate(time.Minute),
+		ResponseCode: a.ResponseCode, Attempt: a.Attempt, Count: 1, TotalMS: a.ResponseTimeMS,
+	}
+	return tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "organization_id"}, {Name: "extension_id"}, {Name: "minute"}, {Name: "response_code"}, {Name: "attempt"}},
+		DoUpdates: clause.Assignments(map[string]any{
+			"count":    gorm.Expr("attempt_stats.count + excluded.count"),
+			"total_ms": gorm.Expr("attempt_stats.total_ms + excluded.total_ms"),
+		}),
+	}).Create(&stat).Error
 }

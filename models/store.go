@@ -99,7 +99,10 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 // queue instead of failing, and immediate transactions so that a transaction that will
 // write takes the lock up front (no upgrade deadlocks).
 func sqliteDataSource(path string) (string, error) {
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	// _time_format=sqlite stores times as "2006-01-02 15:04:05.999999999-07:00", which
+	// SQLite's date functions read (the reports bucket with strftime) and which sorts in
+	// time order for UTC values.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite"
 	if path == ":memory:" {
 		// A named shared-cache memory database, so every pooled connection sees it.
 		return fmt.Sprintf("file:hookflow-%d?mode=memory&cache=shared&%s", time.Now().UnixNano(), pragmas), nil
@@ -146,7 +149,7 @@ func (s *Store) Close() error {
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&EventType{}, &Subscriber{}, &SubscriberEvent{}, &Event{},
-		&Delivery{}, &Attempt{}, &APIKey{}, &Notification{}, &RetryJob{}); err != nil {
+		&Delivery{}, &Attempt{}, &APIKey{}, &Notification{}, &RetryJob{}, &AttemptStat{}); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	if err := s.seedCatalogue(ctx); err != nil {
