@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/transform"
 	"github.com/hookflow/hookflow/webhook"
@@ -66,6 +67,7 @@ type Activities struct {
 
 	temporal           Temporal
 	notifier           Notifier
+	metrics            *metrics.Metrics
 	releaseConcurrency int
 }
 
@@ -84,6 +86,8 @@ type Deps struct {
 	// Notifier sends alerts, such as a subscriber being blocked, to its e-mail address;
 	// nil only stores and logs them.
 	Notifier Notifier
+	// Metrics records deliveries, attempts and latencies; nil records nothing.
+	Metrics *metrics.Metrics
 	// ReleaseConcurrency is how many queued deliveries of one subscriber are woken at a
 	// time on re-activation; 1 (the default) keeps them strictly in order.
 	ReleaseConcurrency int
@@ -121,6 +125,7 @@ func New(deps Deps) (*Activities, error) {
 
 		temporal:           deps.Temporal,
 		notifier:           deps.Notifier,
+		metrics:            deps.Metrics,
 		releaseConcurrency: deps.ReleaseConcurrency,
 	}, nil
 }

@@ -45,9 +45,11 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		}
 		switch hold {
 		case models.HoldQueued:
+			a.metrics.Delivery(models.DeliveryQueued)
 			log.InfoContext(ctx, "delivery queued", "subscriber_status", sub.Status)
 			return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, Attempt: attempt - 1}, nil
 		case models.HoldDiscarded, models.HoldDeleted:
+			a.metrics.Delivery(models.DeliveryDiscarded)
 			log.InfoContext(ctx, "delivery discarded", "reason", string(hold))
 			return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1}, nil
 		}
@@ -59,6 +61,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		if err := a.store.FinishDelivery(ctx, d.ID, models.DeliveryDiscarded, reason, runID); err != nil {
 			return workflows.DeliverResult{}, retryable(err)
 		}
+		a.metrics.Delivery(models.DeliveryDiscarded)
 		return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1}, nil
 	}
 	ev, err := a.events.get(ctx, a.store, in.EventRowID)
@@ -71,6 +74,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		if err := a.store.FinishDelivery(ctx, d.ID, outcome, reason, runID); err != nil {
 			return workflows.DeliverResult{}, retryable(err)
 		}
+		a.metrics.Delivery(outcome)
 		log.InfoContext(ctx, "delivery not sent", "outcome", outcome, "reason", reason)
 		return workflows.DeliverResult{Outcome: outcome, Attempt: attempt - 1}, nil
 	}
@@ -102,6 +106,14 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		return workflows.DeliverResult{}, retryable(err)
 	}
 	log.InfoContext(ctx, "attempt", "status_code", resp.StatusCode, "response_ms", resp.Duration.Milliseconds(), "error_class", resp.ErrorClass)
+	a.metrics.Attempt(attemptClass(resp), resp.Duration, resp.StatusCode > 0)
+	if attempt == 1 {
+		a.metrics.Latency("first_attempt", started.Sub(ev.row.AcceptedAt))
+	}
+	if resp.OK() {
+		a.metrics.Latency("success", a.now().Sub(ev.row.AcceptedAt))
+		a.metrics.Delivery(models.DeliverySucceeded)
+	}
 
 	switch {
 	case resp.OK():
@@ -163,6 +175,7 @@ func (a *Activities) FailDelivery(ctx context.Context, in workflows.FailInput) e
 	if err := a.store.FinishDelivery(ctx, in.DeliveryID, models.DeliveryFailed, in.Reason, runID); err != nil {
 		return retryable(err)
 	}
+	a.metrics.Delivery(models.DeliveryFailed)
 	a.log.WarnContext(ctx, "delivery failed", "delivery_id", in.DeliveryID, "subscriber_id", in.SubscriberID, "reason", in.Reason)
 	if !in.Block {
 		return nil
@@ -208,4 +221,23 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// attemptClass names the outcome class of an attempt for the attempts metric.
+func attemptClass(r webhook.Response) string {
+	switch {
+	case r.StatusCode >= 500:
+		return "5xx"
+	case r.StatusCode >= 400:
+		return "4xx"
+	case r.StatusCode >= 300:
+		return "3xx"
+	case r.StatusCode >= 200:
+		return "2xx"
+	case r.ErrorClass == models.ErrClassTimeout:
+		return "timeout"
+	case r.ErrorClass == models.ErrClassRefused:
+		return "refused"
+	}
+	return "connection"
 }

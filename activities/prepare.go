@@ -50,6 +50,9 @@ func (a *Activities) PrepareDeliveries(ctx context.Context, in workflows.Prepare
 			WorkflowID: p.WorkflowID, Name: p.Name, URL: p.WebhookURL,
 		})
 	}
+	if in.Cursor == 0 {
+		a.metrics.EventFannedOut()
+	}
 	a.log.InfoContext(ctx, "event prepared", "event_id", ev.EventID, "workflow_id", ev.WorkflowID,
 		"deliveries", len(out.Deliveries), "more", next != 0)
 	return out, nil

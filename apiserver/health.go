@@ -11,6 +11,9 @@ import (
 func (s *Server) registerHealthRoutes(r gin.IRouter) {
 	r.GET("/healthz", s.handleHealthz)
 	r.GET("/readyz", s.handleReadyz)
+	if s.metrics != nil {
+		r.GET("/metrics", gin.WrapH(s.metrics))
+	}
 }
 
 // handleHealthz answers while the process serves requests.

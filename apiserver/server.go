@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/producer"
 	"github.com/hookflow/hookflow/transform"
@@ -51,6 +52,13 @@ type Store interface {
 	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
 	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
 	ListNotifications(ctx context.Context, t models.Tenant, limit int) ([]models.Notification, error)
+	ResponseTimeSeries(ctx context.Context, q models.ReportQuery) ([]models.ResponseTimePoint, error)
+	DeliverySummary(ctx context.Context, q models.ReportQuery) ([]models.EventSummary, error)
+	DeliverySeries(ctx context.Context, q models.ReportQuery) ([]models.DeliveryPoint, error)
+	DeliveryDetails(ctx context.Context, q models.DetailsQuery) ([]models.DeliveryDetail, int64, error)
+	TenantDelivery(ctx context.Context, t models.Tenant, id int64) (*models.DeliveryDetail, error)
+	ListAttempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error)
+	QueueDepth(ctx context.Context, t models.Tenant) (queued, inFlight int64, err error)
 }
 
 // Sender sends one signed webhook request; *webhook.Client implements it.
@@ -70,6 +78,8 @@ type Engine interface {
 	Redeliver(ctx context.Context, d *models.Delivery) (workflowID, runID string, err error)
 	// StartBulkRetry starts the workflow of a bulk redelivery job.
 	StartBulkRetry(ctx context.Context, jobID int64) (workflowID string, err error)
+	// DescribeDelivery reads the live state of a delivery's workflow.
+	DescribeDelivery(ctx context.Context, workflowID, runID string) (*engine.LiveState, error)
 }
 
 // Config holds the API's settings.
@@ -78,6 +88,9 @@ type Config struct {
 	AdminToken string
 	// Network decides which webhook URLs are accepted.
 	Network models.NetworkPolicy
+	// TemporalUIURL and Namespace build links into Temporal UI; no link without a URL.
+	TemporalUIURL string
+	Namespace     string
 }
 
 // Deps are the API's collaborators.
@@ -87,7 +100,9 @@ type Deps struct {
 	Sender Sender
 	// Transform compiles and runs filters and reducers (the same engine as delivery).
 	Transform *transform.Engine
-	Logger    *slog.Logger
+	// Metrics serves GET /metrics (Prometheus); nil answers 404 there.
+	Metrics http.Handler
+	Logger  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -99,6 +114,7 @@ type Server struct {
 	engine    Engine
 	sender    Sender
 	transform *transform.Engine
+	metrics   http.Handler
 	log       *slog.Logger
 	now       func() time.Time
 	router    *gin.Engine
@@ -129,7 +145,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, store: deps.Store, engine: deps.Engine, sender: deps.Sender, transform: deps.Transform, log: deps.Logger, now: deps.Now, router: gin.New()}
+	s := &Server{cfg: cfg, store: deps.Store, engine: deps.Engine, sender: deps.Sender, transform: deps.Transform, metrics: deps.Metrics, log: deps.Logger, now: deps.Now, router: gin.New()}
 	s.routes()
 	return s, nil
 }
@@ -162,4 +178,6 @@ func (s *Server) routes() {
 	s.registerSubscriberRoutes(partner)
 	s.registerTransformRoutes(partner)
 	s.registerRedeliveryRoutes(partner)
+	s.registerReportRoutes(partner)
+	s.registerDeliveryRoutes(partner)
 }

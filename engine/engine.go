@@ -7,7 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
+	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -79,4 +83,60 @@ func (e *Engine) StartBulkRetry(ctx context.Context, jobID int64) (string, error
 	_, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
 		workflows.BulkRetryWorkflowName, workflows.BulkRetryInput{JobID: jobID})
 	return id, unavailable(err, "start the bulk retry")
+}
+
+// LiveState is what Temporal says about a delivery's workflow right now.
+type LiveState struct {
+	WorkflowStatus string // RUNNING, COMPLETED, FAILED, TERMINATED, …
+	RunID          string
+	// CurrentAttempt is the attempt of the delivery's series under way or next (the
+	// activity's own count), 0 when no attempt is pending.
+	CurrentAttempt int
+	NextAttemptAt  *time.Time // when a retry is scheduled
+	LastFailure    string
+	// WaitingForRelease is true when the workflow waits for its subscriber to become
+	// active again.
+	WaitingForRelease bool
+}
+
+// DescribeDelivery reads the live state of a delivery's workflow.
+func (e *Engine) DescribeDelivery(ctx context.Context, workflowID, runID string) (*LiveState, error) {
+	resp, err := e.client.DescribeWorkflowExecution(ctx, workflowID, runID)
+	if err != nil {
+		return nil, unavailable(err, "read the workflow")
+	}
+	info := resp.GetWorkflowExecutionInfo()
+	st := &LiveState{
+		WorkflowStatus: strings.TrimPrefix(enumspb.WorkflowExecutionStatus_name[int32(info.GetStatus())], "WORKFLOW_EXECUTION_STATUS_"),
+		RunID:          info.GetExecution().GetRunId(),
+	}
+	pending := resp.GetPendingActivities()
+	for _, a := range pending {
+		if a.GetActivityType().GetName() != workflows.ActivityDeliver {
+			continue
+		}
+		st.CurrentAttempt = int(a.GetAttempt())
+		if t := a.GetNextAttemptScheduleTime(); t != nil && t.IsValid() {
+			next := t.AsTime().UTC()
+			st.NextAttemptAt = &next
+		}
+		if f := a.GetLastFailure(); f != nil {
+			st.LastFailure = f.GetMessage()
+		}
+	}
+	st.WaitingForRelease = st.WorkflowStatus == "RUNNING" && len(pending) == 0 && len(resp.GetPendingChildren()) == 0
+	return st, nil
+}
+
+// UIURL returns the Temporal UI page of a workflow run, or of the workflow's latest run
+// when runID is empty; "" when no UI base URL is known.
+func UIURL(base, namespace, workflowID, runID string) string {
+	if base == "" {
+		return ""
+	}
+	base = strings.TrimRight(base, "/") + "/namespaces/" + url.PathEscape(namespace) + "/workflows"
+	if runID == "" {
+		return base + "?query=" + url.QueryEscape(`WorkflowId="`+workflowID+`"`)
+	}
+	return base + "/" + url.PathEscape(workflowID) + "/" + url.PathEscape(runID) + "/history"
 }

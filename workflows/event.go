@@ -12,7 +12,7 @@ import (
 // FanOutPage is how many subscribers one run of EventWorkflow starts deliveries for
 // before it continues as new. It keeps each run's history (two events per child) and its
 // pending children well within Temporal's limits, whatever the number of subscribers.
-const FanOutPage = 1000
+const FanOutPage = 200
 
 // EventWorkflow fans an event out: it stores the event and creates a delivery row per
 // subscriber of its slug (PrepareDeliveries), then starts one DeliveryWorkflow per
