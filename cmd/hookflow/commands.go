@@ -37,7 +37,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	fmt.Fprintf(stdout, "database schema is up to date (%s)\n", store.Dialect())
-	c, err := dialTemporal(ctx, cfg, log)
+	c, err := dialTemporal(ctx, cfg, log, nil)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ import (
 type Config struct {
 	// HTTPAddr is where the API listens.
 	HTTPAddr string
+	// MetricsAddr is where a worker without the API serves /metrics.
+	MetricsAddr string
 	// AdminToken reaches every API endpoint; dev generates one when empty.
 	AdminToken string
 	// DatabaseURL is the application database: postgres://… or sqlite:<path>. Empty in
@@ -106,6 +108,7 @@ func DefaultConfig(cmd string) Config {
 func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) string) error {
 	env := envReader{getenv: getenv}
 	env.str("HOOKFLOW_HTTP_ADDR", &c.HTTPAddr)
+	env.str("HOOKFLOW_METRICS_ADDR", &c.MetricsAddr)
 	env.str("HOOKFLOW_ADMIN_TOKEN", &c.AdminToken)
 	env.str("HOOKFLOW_DATABASE_URL", &c.DatabaseURL)
 	env.str("HOOKFLOW_DATA_DIR", &c.DataDir)
@@ -145,6 +148,9 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	if cmd == "dev" || cmd == "api" {
 		fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (env HOOKFLOW_HTTP_ADDR)")
 		fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "admin token (env HOOKFLOW_ADMIN_TOKEN; dev generates one when empty)")
+	}
+	if cmd == "worker" {
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "where the worker serves /metrics (env HOOKFLOW_METRICS_ADDR; empty: nowhere)")
 	}
 	if cmd == "api" {
 		fs.StringVar(&c.TemporalUIURL, "temporal-ui-url", c.TemporalUIURL, "Temporal UI base URL for links (env HOOKFLOW_TEMPORAL_UI_URL)")

@@ -18,6 +18,7 @@ import (
 	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/devserver"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/transform"
 	"github.com/hookflow/hookflow/webhook"
@@ -32,13 +33,13 @@ type Main struct {
 	Parts  Parts
 	Log    *slog.Logger
 
-	temporal   *devserver.Server
-	client     client.Client
-	store      *models.Store
-	worker     sdkworker.Worker
-	httpServer *http.Server
-	listener   net.Listener
-	apiURL     string
+	metrics     *metrics.Metrics
+	temporal    *devserver.Server
+	client      client.Client
+	store       *models.Store
+	worker      sdkworker.Worker
+	httpServers []*http.Server
+	apiURL      string
 }
 
 // Parts selects what a Main runs.
@@ -62,6 +63,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := m.Config
+	m.metrics = metrics.New()
 	if m.Parts.EmbeddedTemporal {
 		opts := devserver.Options{
 			Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.TemporalNamespace,
@@ -79,7 +81,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		}
 		cfg = m.Config
 	}
-	if m.client, err = dialTemporal(ctx, cfg, m.Log); err != nil {
+	if m.client, err = dialTemporal(ctx, cfg, m.Log, m.metrics.TemporalHandler()); err != nil {
 		return err
 	}
 	if m.Parts.EmbeddedTemporal {
@@ -90,6 +92,11 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	if m.store, err = models.Open(ctx, cfg.DatabaseURL, m.Log); err != nil {
 		return err
 	}
+	store := m.store
+	m.metrics.RegisterBacklog(func(ctx context.Context) (metrics.Backlog, error) {
+		q, f, b, err := store.Backlog(ctx)
+		return metrics.Backlog{Queued: q, InFlight: f, BlockedSubscribers: b}, err
+	})
 	if m.Parts.EmbeddedTemporal {
 		// dev prepares its own database; production runs `hookflow migrate` once.
 		if err := m.store.Migrate(ctx); err != nil {
@@ -101,7 +108,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	if m.Parts.Worker {
 		acts, err := activities.New(activities.Deps{
 			Store: m.store, Sender: sender, Transform: transforms, Retry: cfg.Retry, Logger: m.Log,
-			Temporal: m.client, Notifier: cfg.notifier(), ReleaseConcurrency: cfg.ReleaseConcurrency,
+			Temporal: m.client, Notifier: cfg.notifier(), ReleaseConcurrency: cfg.ReleaseConcurrency, Metrics: m.metrics,
 		})
 		if err != nil {
 			return err
@@ -110,25 +117,45 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		if err := m.worker.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
+		if !m.Parts.API && cfg.MetricsAddr != "" {
+			// A worker without the API serves its metrics on a port of its own.
+			if err := m.serve(cfg.MetricsAddr, m.metrics.Handler(), nil); err != nil {
+				return err
+			}
+		}
 	}
 	if m.Parts.API {
-		api, err := apiserver.New(apiserver.Config{AdminToken: cfg.AdminToken, Network: cfg.Network}, apiserver.Deps{
-			Store: m.store, Engine: engine.New(m.client, cfg.TemporalNamespace), Sender: sender, Transform: transforms, Logger: m.Log,
+		api, err := apiserver.New(apiserver.Config{
+			AdminToken: cfg.AdminToken, Network: cfg.Network, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
+		}, apiserver.Deps{
+			Store: m.store, Engine: engine.New(m.client, cfg.TemporalNamespace), Sender: sender, Transform: transforms, Metrics: m.metrics.Handler(), Logger: m.Log,
 		})
 		if err != nil {
 			return err
 		}
-		if m.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		if err := m.serve(cfg.HTTPAddr, api, &m.apiURL); err != nil {
+			return err
 		}
-		m.apiURL = "http://" + m.listener.Addr().String()
-		m.httpServer = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-		go func() {
-			if err := m.httpServer.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				m.Log.Error("http server stopped", "error", err)
-			}
-		}()
 	}
+	return nil
+}
+
+// serve serves h on addr in the background; url, when not nil, receives the base URL.
+func (m *Main) serve(addr string, h http.Handler, url *string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if url != nil {
+		*url = "http://" + l.Addr().String()
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	m.httpServers = append(m.httpServers, srv)
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "addr", addr, "error", err)
+		}
+	}()
 	return nil
 }
 
@@ -145,12 +172,12 @@ func (m *Main) Client() client.Client { return m.client }
 // finishes (or gives back) its in-flight tasks, then the connections and the embedded
 // server close. Nothing accepted is lost: Temporal holds it.
 func (m *Main) Close() {
-	if m.httpServer != nil {
+	for _, srv := range m.httpServers {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_ = m.httpServer.Shutdown(ctx)
+		_ = srv.Shutdown(ctx)
 		cancel()
-		m.httpServer = nil
 	}
+	m.httpServers = nil
 	if m.worker != nil {
 		m.worker.Stop()
 		m.worker = nil
@@ -171,14 +198,15 @@ func (m *Main) Close() {
 
 // dialTemporal connects to the Temporal frontend, retrying for a while: in compose the
 // server may still be starting.
-func dialTemporal(ctx context.Context, cfg Config, log *slog.Logger) (client.Client, error) {
+func dialTemporal(ctx context.Context, cfg Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
 		c, err := client.DialContext(ctx, client.Options{
-			HostPort:  cfg.TemporalAddress,
-			Namespace: cfg.TemporalNamespace,
-			Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+			HostPort:       cfg.TemporalAddress,
+			Namespace:      cfg.TemporalNamespace,
+			Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+			MetricsHandler: mh,
 		})
 		if err == nil {
 			return c, nil

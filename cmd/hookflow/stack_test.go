@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -222,3 +223,5 @@ func subscriberBody(url, secret string, slugs ...string) map[string]any {
 		"auth_meta": map[string]any{"type": "hmac", "secret": secret}, "events": events,
 	}
 }
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
