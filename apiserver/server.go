@@ -168,6 +168,8 @@ func (s *Server) routes() {
 	})
 
 	s.registerHealthRoutes(r)
+	s.registerDocsRoutes(r)
+	s.registerAdminRoutes(r)
 
 	authed := r.Group("", s.authenticate())
 	s.registerCatalogueRoutes(authed.Group(commonBase))
