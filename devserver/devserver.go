@@ -208,13 +208,13 @@ func sqlConfig(opts Options) (*config.SQL, error) {
 		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		conf.DatabaseName = "hookflow-" + strconv.FormatUint(rand.Uint64(), 36)
 	} else {
-		// WAL lets the server's readers proceed beside its writer; synchronous=NORMAL is
-		// durable across process crashes (the WAL is on disk), and only an OS crash can
-		// lose the last commits.
+		// WAL with synchronous=NORMAL commits without an fsync per transaction and is
+		// still durable across process crashes (the WAL is on disk); only an OS crash can
+		// lose the last commits. One connection, as the server's own SQLite default: its
+		// transactions read before they write, and a second connection makes such
+		// upgrades fail with SQLITE_BUSY_SNAPSHOT under load.
 		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"}
 		conf.DatabaseName = opts.DataFile
-		conf.MaxConns = 4
-		conf.MaxIdleConns = 4
 		if _, err := os.Stat(opts.DataFile); errors.Is(err, os.ErrNotExist) {
 			if err := os.MkdirAll(filepath.Dir(opts.DataFile), 0o755); err != nil {
 				return nil, fmt.Errorf("create temporal data directory: %w", err)

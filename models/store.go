@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,6 +34,8 @@ type Store struct {
 
 	// Now returns the current time; tests may replace it before use.
 	Now func() time.Time
+
+	statements atomic.Int64
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or
@@ -85,6 +88,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	s := &Store{db: db, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }}
+	s.countStatements()
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
@@ -223,3 +227,20 @@ func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 		l.log.WarnContext(ctx, "slow query", "elapsed_ms", elapsed.Milliseconds(), "rows", rows, "error", err)
 	}
 }
+
+// countStatements makes the store count the SQL statements it runs, for the benchmark's
+// per-delivery cost breakdown.
+func (s *Store) countStatements() {
+	count := func(*gorm.DB) { s.statements.Add(1) }
+	cb := s.db.Callback()
+	_ = cb.Create().After("gorm:create").Register("hookflow:count_create", count)
+	_ = cb.Query().After("gorm:query").Register("hookflow:count_query", count)
+	_ = cb.Update().After("gorm:update").Register("hookflow:count_update", count)
+	_ = cb.Delete().After("gorm:delete").Register("hookflow:count_delete", count)
+	_ = cb.Row().After("gorm:row").Register("hookflow:count_row", count)
+	_ = cb.Raw().After("gorm:raw").Register("hookflow:count_raw", count)
+}
+
+// Statements returns how many SQL statements the store has run (transaction BEGIN and
+// COMMIT not included).
+func (s *Store) Statements() int64 { return s.statements.Load() }

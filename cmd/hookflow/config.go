@@ -35,6 +35,8 @@ type Config struct {
 	DataDir string
 	// Memory keeps dev's state in memory only.
 	Memory bool
+	// NoUI runs the embedded Temporal server without its UI (bench).
+	NoUI bool
 	// TemporalPort and UIPort are dev's embedded Temporal frontend and UI ports (0: any).
 	TemporalPort int
 	UIPort       int
@@ -163,11 +165,11 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 func (c *Config) Validate(cmd string) error {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if (cmd == "dev" || cmd == "bench") && c.AdminToken == "" {
+		c.AdminToken = generateToken()
+	}
 	switch cmd {
 	case "dev":
-		if c.AdminToken == "" {
-			c.AdminToken = generateToken()
-		}
 		if c.DatabaseURL == "" {
 			if c.Memory {
 				c.DatabaseURL = "sqlite::memory:"
@@ -183,7 +185,7 @@ func (c *Config) Validate(cmd string) error {
 			add("HOOKFLOW_TEMPORAL_ADDRESS (or --temporal-address) is required")
 		}
 	}
-	if (cmd == "dev" || cmd == "api") && len(c.AdminToken) < 16 {
+	if (cmd == "dev" || cmd == "api" || cmd == "bench") && len(c.AdminToken) < 16 {
 		add("the admin token must be at least 16 characters (HOOKFLOW_ADMIN_TOKEN or --admin-token)")
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {

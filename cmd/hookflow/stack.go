@@ -66,7 +66,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	m.metrics = metrics.New()
 	if m.Parts.EmbeddedTemporal {
 		opts := devserver.Options{
-			Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.TemporalNamespace,
+			Port: cfg.TemporalPort, UIPort: cfg.UIPort, NoUI: cfg.NoUI, Namespace: cfg.TemporalNamespace,
 			SearchAttributes: workflows.SearchAttributes(), Logger: m.Log,
 		}
 		if !cfg.Memory {

@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// benchOptions are the flags of `hookflow bench`.
+type benchOptions struct {
+	Subscribers  int
+	Events       int
+	Rate         float64 // events per second; 0: as fast as accepted
+	PayloadBytes int
+	FailFirstPct int     // fail the first attempt of this share of deliveries
+	FilterPass   float64 // share of events that pass a filter on every subscriber; 1: no filter
+	Senders      int
+	Memory       bool
+	SkipFloor    bool
+	SkipCeiling  bool
+	JSON         bool
+	Timeout      time.Duration
+}
+
+// benchReport is what `hookflow bench --json` prints.
+type benchReport struct {
+	Mode                  string             `json:"mode"`
+	Subscribers           int                `json:"subscribers"`
+	Events                int                `json:"events"`
+	Deliveries            int                `json:"deliveries"`
+	ElapsedSeconds        float64            `json:"elapsed_seconds"`
+	DeliveriesPerSecond   float64            `json:"deliveries_per_second"`
+	FloorPerSecond        float64            `json:"floor_deliveries_per_second"`
+	RatioToFloor          float64            `json:"ratio_to_floor"`
+	CeilingPerSecond      float64            `json:"ceiling_deliveries_per_second"`
+	RatioToCeiling        float64            `json:"ratio_to_ceiling"`
+	LatencyMS             map[string]float64 `json:"latency_ms"`
+	Lost                  int                `json:"lost"`
+	Duplicates            int                `json:"duplicates"`
+	CPUSecondsPer1000     float64            `json:"cpu_seconds_per_1000"`
+	PeakRSSMB             float64            `json:"peak_rss_mb"`
+	SQLStatementsPerDeliv float64            `json:"sql_statements_per_delivery"`
+	HistoryEventsPerDeliv float64            `json:"history_events_per_delivery"`
+	Store                 string             `json:"store"`
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var o benchOptions
+	cfg, err := loadConfig("bench", args, stderr, getenv, func(fs *flag.FlagSet) {
+		fs.IntVar(&o.Subscribers, "subscribers", 10, "subscribers, each with its own loopback receiver path")
+		fs.IntVar(&o.Events, "events", 1000, "events to send")
+		fs.Float64Var(&o.Rate, "rate", 0, "events per second (0: as fast as the API accepts them)")
+		fs.IntVar(&o.PayloadBytes, "payload-bytes", 1024, "approximate payload size")
+		fs.IntVar(&o.FailFirstPct, "fail-first-pct", 0, "percentage of deliveries whose first attempt the receiver fails (503)")
+		fs.Float64Var(&o.FilterPass, "filter-pass", 1, "share of events that pass a filter set on every subscriber (1: no filter)")
+		fs.IntVar(&o.Senders, "senders", 16, "concurrent API clients sending events")
+		fs.BoolVar(&o.Memory, "memory", false, "keep Temporal and the application database in memory (default: SQLite files in a temporary directory)")
+		fs.BoolVar(&o.SkipFloor, "skip-floor", false, "do not measure the floor shape")
+		fs.BoolVar(&o.SkipCeiling, "skip-ceiling", false, "do not measure the plain Go ceiling")
+		fs.BoolVar(&o.JSON, "json", false, "print one JSON object instead of the table")
+		fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up waiting for deliveries after this long")
+	})
+	if err != nil {
+		return err
+	}
+	if o.Subscribers < 1 || o.Events < 1 || o.FilterPass <= 0 || o.FilterPass > 1 || o.FailFirstPct < 0 || o.FailFirstPct > 100 || o.Senders < 1 {
+		return usageError{errors.New("subscribers and events must be ≥ 1, filter-pass in (0, 1], fail-first-pct in [0, 100], senders ≥ 1")}
+	}
+	dir, err := os.MkdirTemp("", "hookflow-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.DataDir, cfg.Memory, cfg.NoUI = dir, o.Memory, true
+	cfg.TemporalPort, cfg.UIPort, cfg.HTTPAddr = 0, 0, "127.0.0.1:0"
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = "sqlite:" + dir + "/hookflow.db"
+		if o.Memory {
+			cfg.DatabaseURL = "sqlite::memory:"
+		}
+	}
+	// Quick retries, so that a run with failing first attempts measures throughput,
+	// not the production back-off.
+	cfg.Retry = workflows.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 2 * time.Second, MaximumAttempts: 20, Expiration: time.Hour}
+	cfg.LogLevel = "error"
+	log := newLogger(cfg, stderr)
+	m := NewMain(cfg, Parts{EmbeddedTemporal: getenv("HOOKFLOW_TEMPORAL_ADDRESS") == "", Worker: true, API: true}, log)
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	progress := func(format string, args ...any) {
+		if !o.JSON {
+			fmt.Fprintf(stderr, format+"\n", args...)
+		}
+	}
+
+	rep := benchReport{Mode: "child", Subscribers: o.Subscribers, Events: o.Events, Store: m.Store().Dialect(), LatencyMS: map[string]float64{}}
+	if !o.SkipFloor {
+		progress("measuring the floor shape (%d parents × %d children with a no-op activity)…", o.Events, o.Subscribers)
+		rep.FloorPerSecond, err = runFloor(ctx, m.Client(), sdkworker.Options{}, o.Events, o.Subscribers, o.Senders)
+		if err != nil {
+			return err
+		}
+	}
+	progress("measuring Hookflow (%d events × %d subscribers)…", o.Events, o.Subscribers)
+	if err := benchHookflow(ctx, m, o, &rep); err != nil {
+		return err
+	}
+	if !o.SkipCeiling {
+		progress("measuring the plain Go ceiling…")
+		if rep.CeilingPerSecond, err = runCeiling(ctx, o); err != nil {
+			return err
+		}
+	}
+	if rep.FloorPerSecond > 0 {
+		rep.RatioToFloor = round3(rep.DeliveriesPerSecond / rep.FloorPerSecond)
+	}
+	if rep.CeilingPerSecond > 0 {
+		rep.RatioToCeiling = round3(rep.DeliveriesPerSecond / rep.CeilingPerSecond)
+	}
+	if o.JSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(rep)
+	}
+	printBench(stdout, rep)
+	return nil
+}
+
+func benchHookflow(ctx context.Context, m *Main, o benchOptions, rep *benchReport) error {
+	accepted := &sync.Map{}
+	rc, err := newBenchReceiver(o.FailFirstPct, accepted)
+	if err != nil {
+		return err
+	}
+	defer rc.close()
+	every := int(math.Round(1 / o.FilterPass))
+	var filter models.JSON
+	if every > 1 {
+		filter = models.JSON(`{"query":"$.seq","condition":"(n) => n % ` + strconv.Itoa(every) + ` === 0"}`)
+	}
+	const slug = "company/product/create/v1"
+	for i := 0; i < o.Subscribers; i++ {
+		sub := &models.Subscriber{OrganizationID: "bench", ExtensionID: "bench", CompanyID: 1, Name: "bench " + strconv.Itoa(i),
+			WebhookURL: rc.url + "/r/" + strconv.Itoa(i), Status: models.StatusActive, InactivePolicy: models.PolicyQueue,
+			Secret: "bench-secret", Events: []models.SubscriberEvent{{Slug: slug, Filters: filter}}}
+		if err := m.Store().CreateSubscriber(ctx, sub); err != nil {
+			return err
+		}
+	}
+	passing := 0
+	for i := 0; i < o.Events; i++ {
+		if i%every == 0 {
+			passing++
+		}
+	}
+	want := passing * o.Subscribers
+	pad := strings.Repeat("x", max(0, o.PayloadBytes-300))
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Senders * 2}, Timeout: time.Minute}
+	prefix := "b" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	statements0 := m.Store().Statements()
+	cpu0 := cpuTime()
+	start := time.Now()
+	err = forEach(ctx, o.Events, o.Senders, o.Rate, func(i int) error {
+		id := prefix + "-" + strconv.Itoa(i)
+		body := fmt.Sprintf(`{"id":%q,"event_slug":%q,"payload":{"seq":%d,"uid":%d,"name":"Air Zoom Pegasus","brand":{"uid":238,"name":"Nike"},"price":{"currency":"INR","effective":9596,"marked":11995},"sizes":[{"size":"UK 8","quantity":12},{"size":"UK 9","quantity":3}],"padding":%q}}`,
+			id, slug, i, 7500+i, pad)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.APIURL()+"/service/platform/webhook/v1.0/company/1/events", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+m.Config.AdminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := httpc.Do(req)
+		if err != nil {
+			return err
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("event %d: %s: %s", i, resp.Status, bytes.TrimSpace(answer))
+		}
+		accepted.Store(id, time.Now())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lastProgress, lastCount := time.Now(), 0
+	deadline := time.Now().Add(o.Timeout)
+	for rc.received() < want {
+		n := rc.received()
+		if n != lastCount {
+			lastProgress, lastCount = time.Now(), n
+		}
+		if time.Since(lastProgress) > time.Minute || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cpu := cpuTime() - cpu0
+	rc.mu.Lock()
+	got, dups, last := len(rc.seen), rc.duplicates, rc.last
+	rc.mu.Unlock()
+	elapsed := last.Sub(start)
+	rep.Deliveries = got
+	rep.ElapsedSeconds = round3(elapsed.Seconds())
+	if elapsed > 0 {
+		rep.DeliveriesPerSecond = round3(float64(got) / elapsed.Seconds())
+	}
+	rep.Lost = want - got
+	rep.Duplicates = dups
+	p50, p95, p99, pmax := rc.percentiles()
+	rep.LatencyMS = map[string]float64{"p50": ms(p50), "p95": ms(p95), "p99": ms(p99), "max": ms(pmax)}
+	if got > 0 {
+		rep.CPUSecondsPer1000 = round3(cpu.Seconds() / float64(got) * 1000)
+		// Filtered deliveries cost statements too: divide by every delivery made.
+		rep.SQLStatementsPerDeliv = round3(float64(m.Store().Statements()-statements0) / float64(o.Events*o.Subscribers))
+	}
+	rep.PeakRSSMB = peakRSSMB()
+	rep.HistoryEventsPerDeliv = historyPerDelivery(ctx, m, workflows.EventWorkflowID(1, prefix+"-0"))
+	if rep.Lost > 0 {
+		return fmt.Errorf("%d of %d deliveries did not arrive", rep.Lost, want)
+	}
+	return nil
+}
+
+// historyPerDelivery adds up the history of one event's workflow and of its deliveries'
+// workflows, per delivery.
+func historyPerDelivery(ctx context.Context, m *Main, eventWorkflowID string) float64 {
+	desc, err := m.Client().DescribeWorkflowExecution(ctx, eventWorkflowID, "")
+	if err != nil {
+		return 0
+	}
+	total := desc.GetWorkflowExecutionInfo().GetHistoryLength()
+	ids, err := m.Store().DeliveryIDs(ctx, models.DeliveryQuery{Tenant: models.Tenant{OrganizationID: "bench", ExtensionID: "bench"},
+		Start: time.Now().Add(-24 * time.Hour), End: time.Now().Add(time.Hour)}, 0, 100000)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, id := range ids {
+		d, err := m.Store().DeliveryByID(ctx, id)
+		if err != nil || workflows.EventWorkflowID(d.CompanyID, d.EventID) != eventWorkflowID {
+			continue
+		}
+		n++
+		if dd, err := m.Client().DescribeWorkflowExecution(ctx, d.WorkflowID, ""); err == nil {
+			total += dd.GetWorkflowExecutionInfo().GetHistoryLength()
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return round3(float64(total) / float64(n))
+}
+
+// runCeiling POSTs the same payloads to a loopback receiver with a plain Go worker pool:
+// no durability, no database, no signature. It bounds what any design can do here.
+func runCeiling(ctx context.Context, o benchOptions) (float64, error) {
+	rc, err := newBenchReceiver(0, &sync.Map{})
+	if err != nil {
+		return 0, err
+	}
+	defer rc.close()
+	body := []byte(`{"payload":"` + strings.Repeat("x", o.PayloadBytes) + `"}`)
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	total := o.Events * o.Subscribers
+	start := time.Now()
+	err = forEach(ctx, total, 64, 0, func(i int) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, rc.url+"/r/"+strconv.Itoa(i%o.Subscribers), bytes.NewReader(body))
+		req.Header.Set("webhook-id", "c"+strconv.Itoa(i))
+		resp, err := httpc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return round3(float64(total) / time.Since(start).Seconds()), nil
+}
+
+func printBench(w io.Writer, r benchReport) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
+	row("mode", r.Mode)
+	row("store", r.Store)
+	row("events × subscribers", fmt.Sprintf("%d × %d", r.Events, r.Subscribers))
+	row("deliveries", r.Deliveries)
+	row("elapsed", fmt.Sprintf("%.2f s", r.ElapsedSeconds))
+	row("deliveries/s", fmt.Sprintf("%.1f", r.DeliveriesPerSecond))
+	if r.FloorPerSecond > 0 {
+		row("floor (bare child shape)", fmt.Sprintf("%.1f/s  (Hookflow = %.2f×)", r.FloorPerSecond, r.RatioToFloor))
+	}
+	if r.CeilingPerSecond > 0 {
+		row("ceiling (plain Go POSTs)", fmt.Sprintf("%.1f/s  (Hookflow = %.3f×)", r.CeilingPerSecond, r.RatioToCeiling))
+	}
+	row("latency p50/p95/p99/max", fmt.Sprintf("%.0f / %.0f / %.0f / %.0f ms", r.LatencyMS["p50"], r.LatencyMS["p95"], r.LatencyMS["p99"], r.LatencyMS["max"]))
+	row("lost / duplicates", fmt.Sprintf("%d / %d", r.Lost, r.Duplicates))
+	row("CPU per 1000 deliveries", fmt.Sprintf("%.2f s", r.CPUSecondsPer1000))
+	row("peak RSS", fmt.Sprintf("%.0f MB", r.PeakRSSMB))
+	row("SQL statements per delivery", r.SQLStatementsPerDeliv)
+	row("history events per delivery", r.HistoryEventsPerDeliv)
+	_ = tw.Flush()
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return round3(float64(ru.Maxrss) / 1024) // Linux reports KiB
+}
+
+func ms(d time.Duration) float64 { return round3(float64(d.Microseconds()) / 1000) }
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
