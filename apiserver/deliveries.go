@@ -26,6 +26,7 @@ type attemptResponse struct {
 
 type liveResponse struct {
 	WorkflowStatus    string  `json:"workflow_status"`
+	Phase             string  `json:"phase"`
 	CurrentAttempt    int     `json:"current_attempt"`
 	NextAttemptAt     *string `json:"next_attempt_at"`
 	LastFailure       string  `json:"last_failure"`
@@ -84,10 +85,10 @@ func (s *Server) handleDeliveryGet(c *gin.Context) {
 		switch {
 		case err == nil:
 			out.RunID = live.RunID
-			out.Live = &liveResponse{WorkflowStatus: live.WorkflowStatus, CurrentAttempt: live.CurrentAttempt,
+			out.Live = &liveResponse{WorkflowStatus: live.WorkflowStatus, Phase: live.Phase, CurrentAttempt: live.CurrentAttempt,
 				LastFailure: live.LastFailure, WaitingForRelease: live.WaitingForRelease}
 			if live.NextAttemptAt != nil {
-				t := live.NextAttemptAt.Format(time.RFC3339Nano)
+				t := live.NextAttemptAt.UTC().Format(time.RFC3339Nano)
 				out.Live.NextAttemptAt = &t
 			}
 		case models.ErrorCode(err) == models.ENOTFOUND:

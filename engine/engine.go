@@ -89,17 +89,21 @@ func (e *Engine) StartBulkRetry(ctx context.Context, jobID int64) (string, error
 type LiveState struct {
 	WorkflowStatus string // RUNNING, COMPLETED, FAILED, TERMINATED, …
 	RunID          string
-	// CurrentAttempt is the attempt of the delivery's series under way or next (the
-	// activity's own count), 0 when no attempt is pending.
+	// Phase is what the running delivery does: attempting, waiting_retry, retrying or
+	// waiting_release (see workflows.DeliveryState); empty when unknown.
+	Phase string
+	// CurrentAttempt is the number of the attempt under way or next, 0 when unknown.
 	CurrentAttempt int
-	NextAttemptAt  *time.Time // when a retry is scheduled
+	NextAttemptAt  *time.Time // when the next attempt is scheduled
 	LastFailure    string
 	// WaitingForRelease is true when the workflow waits for its subscriber to become
 	// active again.
 	WaitingForRelease bool
 }
 
-// DescribeDelivery reads the live state of a delivery's workflow.
+// DescribeDelivery reads the live state of a delivery's workflow: its status, and while
+// it runs, its phase from the workflow itself (a query, which needs a worker and costs no
+// history) refined by the retry state Temporal keeps for a pending Deliver activity.
 func (e *Engine) DescribeDelivery(ctx context.Context, workflowID, runID string) (*LiveState, error) {
 	resp, err := e.client.DescribeWorkflowExecution(ctx, workflowID, runID)
 	if err != nil {
@@ -110,21 +114,35 @@ func (e *Engine) DescribeDelivery(ctx context.Context, workflowID, runID string)
 		WorkflowStatus: strings.TrimPrefix(enumspb.WorkflowExecutionStatus_name[int32(info.GetStatus())], "WORKFLOW_EXECUTION_STATUS_"),
 		RunID:          info.GetExecution().GetRunId(),
 	}
-	pending := resp.GetPendingActivities()
-	for _, a := range pending {
+	if st.WorkflowStatus != "RUNNING" {
+		return st, nil
+	}
+	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if v, err := e.client.QueryWorkflow(qctx, workflowID, st.RunID, workflows.QueryDeliveryState); err == nil {
+		var ds workflows.DeliveryState
+		if v.Get(&ds) == nil {
+			st.Phase, st.CurrentAttempt, st.NextAttemptAt, st.LastFailure = ds.Phase, ds.Attempt, ds.NextAttemptAt, ds.LastFailure
+			st.WaitingForRelease = ds.Phase == workflows.PhaseWaitingRelease
+		}
+	}
+	for _, a := range resp.GetPendingActivities() {
 		if a.GetActivityType().GetName() != workflows.ActivityDeliver {
 			continue
 		}
-		st.CurrentAttempt = int(a.GetAttempt())
+		// Attempts after the first run as one activity; the workflow reported the number
+		// of its first try, Temporal counts its tries.
+		if st.CurrentAttempt > 0 {
+			st.CurrentAttempt += int(a.GetAttempt()) - 1
+		}
 		if t := a.GetNextAttemptScheduleTime(); t != nil && t.IsValid() {
 			next := t.AsTime().UTC()
 			st.NextAttemptAt = &next
 		}
-		if f := a.GetLastFailure(); f != nil {
+		if f := a.GetLastFailure(); f != nil && f.GetMessage() != "" {
 			st.LastFailure = f.GetMessage()
 		}
 	}
-	st.WaitingForRelease = st.WorkflowStatus == "RUNNING" && len(pending) == 0 && len(resp.GetPendingChildren()) == 0
 	return st, nil
 }
 

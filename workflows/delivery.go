@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -16,9 +17,17 @@ const OutcomePending = "pending"
 const deliverStartToClose = 45 * time.Second
 
 // DeliveryWorkflow delivers one event to one subscriber. The Deliver activity filters,
-// reduces, signs, POSTs and records one attempt; Temporal retries it under the
-// deployment's retry policy, so every attempt survives worker and server restarts. When
-// the subscriber is not active the delivery waits for SignalRelease (durably, without
+// reduces, signs, POSTs and records one attempt.
+//
+// The first attempt runs as a local activity, inside the workflow task that starts the
+// delivery: most deliveries succeed at once, and then the whole delivery costs one
+// workflow task and no activity task. When that attempt fails, the rest of the series
+// runs as a regular activity under the deployment's retry policy, continuing its
+// schedule (the first retry after InitialInterval, the next after InitialInterval ×
+// BackoffCoefficient, …, honouring Retry-After), so every retry survives worker and
+// server restarts.
+//
+// When the subscriber is not active the delivery waits for SignalRelease (durably, without
 // polling) or is discarded, per the subscriber's policy. A delivery whose retries run out,
 // or whose receiver answers 410 Gone, fails and blocks its subscriber.
 func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
@@ -29,28 +38,27 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			return DeliveryResult{}, err
 		}
 	}
+	started := workflow.Now(ctx)
 	offset := in.AttemptOffset
 	release := workflow.GetSignalChannel(ctx, SignalRelease)
+	state := DeliveryState{Phase: PhaseAttempting, Attempt: offset + 1}
+	if err := workflow.SetQueryHandler(ctx, QueryDeliveryState, func() (DeliveryState, error) { return state, nil }); err != nil {
+		return DeliveryResult{}, err
+	}
 	for {
-		maxAttempts := in.Retry.MaximumAttempts - offset
-		if maxAttempts < 1 {
-			maxAttempts = 1
+		state = DeliveryState{Phase: PhaseAttempting, Attempt: offset + 1}
+		res, err := deliverOnce(ctx, in, offset)
+		if err != nil && isRetryable(err) && offset+1 < in.Retry.MaximumAttempts {
+			offset++
+			delay := retryDelay(err, in.Retry.InitialInterval)
+			next := workflow.Now(ctx).Add(delay)
+			state = DeliveryState{Phase: PhaseWaitingRetry, Attempt: offset + 1, NextAttemptAt: &next, LastFailure: failureMessage(err)}
+			if err := workflow.Sleep(ctx, delay); err != nil {
+				return DeliveryResult{}, err
+			}
+			state = DeliveryState{Phase: PhaseRetrying, Attempt: offset + 1, LastFailure: state.LastFailure}
+			res, err = deliverRetried(ctx, in, offset, started)
 		}
-		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout:    deliverStartToClose,
-			ScheduleToCloseTimeout: in.Retry.Expiration,
-			RetryPolicy: &temporal.RetryPolicy{
-				InitialInterval:        in.Retry.InitialInterval,    // first retry after this
-				BackoffCoefficient:     in.Retry.BackoffCoefficient, // growing by this factor
-				MaximumInterval:        in.Retry.MaximumInterval,    // up to this cap
-				MaximumAttempts:        int32(maxAttempts),          // attempts left in the series
-				NonRetryableErrorTypes: []string{ErrSubscriberGone, ErrPermanent},
-			},
-		})
-		var res DeliverResult
-		err := workflow.ExecuteActivity(actx, ActivityDeliver, DeliverInput{
-			DeliveryID: in.DeliveryID, EventRowID: in.EventRowID, AttemptOffset: offset,
-		}).Get(ctx, &res)
 		if err != nil {
 			return failDelivery(ctx, in, err)
 		}
@@ -58,6 +66,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			return finish(ctx, res.Outcome, res.Attempt)
 		}
 		// The subscriber is inactive (policy queue) or blocked: wait to be released.
+		state = DeliveryState{Phase: PhaseWaitingRelease, Attempt: res.Attempt + 1}
 		if err := setStatus(ctx, OutcomeQueued); err != nil {
 			return DeliveryResult{}, err
 		}
@@ -66,6 +75,100 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			offset = res.Attempt
 		}
 	}
+}
+
+// deliverOnce makes one attempt as a local activity.
+func deliverOnce(ctx workflow.Context, in DeliveryInput, offset int) (DeliverResult, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: deliverStartToClose,
+		// One attempt: its retries are the regular activity's, which survive restarts.
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	var res DeliverResult
+	err := workflow.ExecuteLocalActivity(lctx, ActivityDeliver, DeliverInput{
+		DeliveryID: in.DeliveryID, EventRowID: in.EventRowID, AttemptOffset: offset,
+	}).Get(ctx, &res)
+	return res, err
+}
+
+// deliverRetried runs the attempts after the first as a regular activity whose retry
+// policy continues the series' schedule: attempt offset+1 now (offset attempts were made
+// and the wait after them is over), each later one after a wait that grows from
+// InitialInterval × BackoffCoefficient.
+func deliverRetried(ctx workflow.Context, in DeliveryInput, offset int, started time.Time) (DeliverResult, error) {
+	p := in.Retry
+	initial := time.Duration(float64(p.InitialInterval) * p.BackoffCoefficient)
+	if initial > p.MaximumInterval {
+		initial = p.MaximumInterval
+	}
+	expiration := p.Expiration - workflow.Now(ctx).Sub(started)
+	if expiration < deliverStartToClose {
+		expiration = deliverStartToClose
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    deliverStartToClose,
+		ScheduleToCloseTimeout: expiration, // what is left of the series' time limit
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        initial,                           // the wait after this activity's first try
+			BackoffCoefficient:     p.BackoffCoefficient,              // growing by this factor
+			MaximumInterval:        p.MaximumInterval,                 // up to this cap
+			MaximumAttempts:        int32(p.MaximumAttempts - offset), // the attempts left in the series
+			NonRetryableErrorTypes: []string{ErrSubscriberGone, ErrPermanent},
+		},
+	})
+	var res DeliverResult
+	err := workflow.ExecuteActivity(actx, ActivityDeliver, DeliverInput{
+		DeliveryID: in.DeliveryID, EventRowID: in.EventRowID, AttemptOffset: offset,
+	}).Get(ctx, &res)
+	return res, err
+}
+
+// Phases a running delivery reports through QueryDeliveryState.
+const (
+	PhaseAttempting     = "attempting"      // the first attempt of a series is under way
+	PhaseWaitingRetry   = "waiting_retry"   // waiting before the second attempt
+	PhaseRetrying       = "retrying"        // later attempts run as an activity (see its pending state)
+	PhaseWaitingRelease = "waiting_release" // the subscriber is inactive or blocked
+)
+
+// QueryDeliveryState is the query that returns a running delivery's DeliveryState.
+const QueryDeliveryState = "delivery_state"
+
+// DeliveryState is what a running delivery is doing.
+type DeliveryState struct {
+	Phase         string     `json:"phase"`
+	Attempt       int        `json:"attempt"` // the attempt under way or next
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	LastFailure   string     `json:"last_failure,omitempty"`
+}
+
+func failureMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
+
+// isRetryable reports whether a failed attempt may be retried.
+func isRetryable(err error) bool {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return !appErr.NonRetryable() && appErr.Type() != ErrSubscriberGone && appErr.Type() != ErrPermanent
+	}
+	return true // timeouts, panics, a worker gone
+}
+
+// retryDelay is the wait before the second attempt: the receiver's Retry-After when it
+// sent one, else the policy's initial interval.
+func retryDelay(err error, initial time.Duration) time.Duration {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		if d := appErr.NextRetryDelay(); d > 0 {
+			return time.Duration(math.Min(float64(d), float64(7*24*time.Hour)))
+		}
+	}
+	return initial
 }
 
 // failDelivery records that the attempts ran out (or the receiver is gone), blocks the

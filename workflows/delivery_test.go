@@ -59,9 +59,11 @@ func TestDeliveryWorkflow(t *testing.T) {
 	t.Run("RetriesThenSucceeds", func(t *testing.T) {
 		env := newEnv(t)
 		calls := 0
+		var offsets []int
 		env.OnActivity(workflows.ActivityDeliver, mock.Anything, mock.Anything).Return(
-			func(context.Context, workflows.DeliverInput) (workflows.DeliverResult, error) {
+			func(_ context.Context, in workflows.DeliverInput) (workflows.DeliverResult, error) {
 				calls++
+				offsets = append(offsets, in.AttemptOffset)
 				if calls < 3 {
 					return workflows.DeliverResult{}, temporal.NewApplicationError("503", workflows.ErrAttemptFailed)
 				}
@@ -72,6 +74,11 @@ func TestDeliveryWorkflow(t *testing.T) {
 		mustResult(t, env, &res)
 		if res.Outcome != workflows.OutcomeSucceeded || calls != 3 {
 			t.Fatalf("outcome %q after %d calls, want succeeded after 3", res.Outcome, calls)
+		}
+		// The first attempt (a local activity) has offset 0; the regular activity that
+		// follows numbers its attempts from 2 (offset 1).
+		if offsets[0] != 0 || offsets[1] != 1 || offsets[2] != 1 {
+			t.Fatalf("attempt offsets %v, want [0 1 1]", offsets)
 		}
 	})
 

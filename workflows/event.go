@@ -15,13 +15,15 @@ import (
 const FanOutPage = 200
 
 // EventWorkflow fans an event out: it stores the event and creates a delivery row per
-// subscriber of its slug (PrepareDeliveries), then starts one DeliveryWorkflow per
-// delivery. It waits only until each child has started, not for it to finish: children
+// subscriber of its slug (PrepareDeliveries, a local activity), then starts one
+// DeliveryWorkflow per delivery. It waits only until each child has started, not for it to finish: children
 // are abandoned on purpose (ParentClosePolicy ABANDON), so a slow subscriber never holds
 // the event open. Events with more than FanOutPage subscribers continue as new.
 func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
 	logger := workflow.GetLogger(ctx)
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	// A local activity: it runs in the workflow task that starts the event, and its input
+	// (the payload, up to 1 MiB) is not written to the history a second time.
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second, // a database blip: try again soon
@@ -32,7 +34,7 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
 		},
 	})
 	var prep PrepareResult
-	err := workflow.ExecuteActivity(actx, ActivityPrepareDeliveries, PrepareInput{
+	err := workflow.ExecuteLocalActivity(lctx, ActivityPrepareDeliveries, PrepareInput{
 		Event: in.Event, Cursor: in.Cursor, Limit: FanOutPage,
 	}).Get(ctx, &prep)
 	if err != nil {

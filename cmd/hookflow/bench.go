@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ type benchOptions struct {
 	SkipCeiling  bool
 	JSON         bool
 	Timeout      time.Duration
+	CPUProfile   string
 }
 
 // benchReport is what `hookflow bench --json` prints.
@@ -77,6 +79,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fs.BoolVar(&o.SkipCeiling, "skip-ceiling", false, "do not measure the plain Go ceiling")
 		fs.BoolVar(&o.JSON, "json", false, "print one JSON object instead of the table")
 		fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up waiting for deliveries after this long")
+		fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the Hookflow phase to this file")
 	})
 	if err != nil {
 		return err
@@ -176,6 +179,17 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rep *benchRepor
 	pad := strings.Repeat("x", max(0, o.PayloadBytes-300))
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Senders * 2}, Timeout: time.Minute}
 	prefix := "b" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	statements0 := m.Store().Statements()
 	cpu0 := cpuTime()
 	start := time.Now()
