@@ -39,7 +39,17 @@ func newAPIKeyResponse(k *models.APIKey, key string) apiKeyResponse {
 		key = k.MaskedKey()
 	}
 	return apiKeyResponse{ID: k.ID, Key: key, OrganizationID: k.OrganizationID, ExtensionID: k.ExtensionID,
-		Name: k.Name, Scope: k.Scope, CreatedAt: k.CreatedAt.UTC(), RevokedAt: k.RevokedAt}
+		Name: k.Name, Scope: k.Scope, CreatedAt: k.CreatedAt.UTC(), RevokedAt: utcOrNil(k.RevokedAt)}
+}
+
+// utcOrNil returns t in UTC: the database driver may hand times back in the process's
+// zone, and the API shows every time in UTC.
+func utcOrNil(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // handleAPIKeyCreate creates an API key; the key is in this answer only.

@@ -207,8 +207,9 @@ func (s *Server) handleDeliveryDetailsReport(c *gin.Context) {
 	if req.PageSize == 0 {
 		req.PageSize = 20
 	}
-	if req.PageNo < 1 {
-		v.Add("page_no", "must be at least 1")
+	// Bounded like the subscriber list's: (page_no-1)*page_size must not overflow.
+	if req.PageNo < 1 || req.PageNo > 1_000_000 {
+		v.Add("page_no", "must be from 1 to 1000000")
 	}
 	if req.PageSize < 1 || req.PageSize > 100 {
 		v.Add("page_size", "must be from 1 to 100")

@@ -80,7 +80,7 @@ func (s *Server) handleSubscriberList(c *gin.Context) {
 // handleSubscriberUpdate changes a subscriber. Fields absent from the body keep their
 // value; an event listed without filters or reducer keeps its stored ones. A new
 // auth_meta.secret starts a rotation: the previous secret keeps signing (beside the new
-// one) for 24 hours.
+// one) for 24 hours. Setting status active releases the queued deliveries.
 func (s *Server) handleSubscriberUpdate(c *gin.Context) {
 	sub, ok := s.loadSubscriber(c)
 	if !ok {
@@ -100,9 +100,14 @@ func (s *Server) handleSubscriberUpdate(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if sub.Status == models.StatusActive && previousStatus != models.StatusActive {
+	// Released also when the body sets active on a subscriber that is active already, as
+	// PATCH does: the changes are saved before the release, so a PUT repeated after a
+	// failed release finds the subscriber active and must still release.
+	setsActive := req.Status != nil && *req.Status == models.StatusActive
+	if sub.Status == models.StatusActive && (previousStatus != models.StatusActive || setsActive) {
 		if err := s.engine.ReleaseSubscriber(c.Request.Context(), sub.ID); err != nil {
-			s.writeError(c, err)
+			s.writeError(c, &models.Error{Code: models.EUNAVAILABLE, Err: err, Message: "subscriber " + strconv.FormatInt(sub.ID, 10) +
+				" is saved, but its queued deliveries could not be released yet; send the PUT again"})
 			return
 		}
 	}
