@@ -26,10 +26,11 @@ type Store interface {
 	EventByRowID(ctx context.Context, id int64) (*models.Event, error)
 	PlanDeliveries(ctx context.Context, ev *models.Event, after int64, limit int, workflowID func(int64) string) ([]models.PlannedDelivery, int64, error)
 	DeliveryByID(ctx context.Context, id int64) (*models.Delivery, error)
+	LoadDeliveryJob(ctx context.Context, id int64) (*models.DeliveryJob, error)
 	SubscriberByID(ctx context.Context, id int64) (*models.Subscriber, error)
-	HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, runID string) (models.HoldResult, error)
+	HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, run models.Run) (models.HoldResult, error)
 	RecordAttempt(ctx context.Context, rec models.AttemptRecord) error
-	FinishDelivery(ctx context.Context, deliveryID int64, status, reason, runID string) error
+	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
 	BlockSubscriber(ctx context.Context, id int64, reason string) (bool, error)
 	QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]models.Delivery, error)
 	MarkReleased(ctx context.Context, id int64) error
@@ -61,6 +62,7 @@ type Activities struct {
 	sender    Sender
 	transform *transform.Engine
 	retry     workflows.RetryPolicy
+	mode      string
 	log       *slog.Logger
 	now       func() time.Time
 	events    *eventCache
@@ -77,7 +79,9 @@ type Deps struct {
 	Sender    Sender
 	Transform *transform.Engine
 	// Retry is the deployment's delivery retry policy.
-	Retry  workflows.RetryPolicy
+	Retry workflows.RetryPolicy
+	// Mode is the delivery mode, workflows.ModeChild (the default) or ModeInlineFirst.
+	Mode   string
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -111,6 +115,13 @@ func New(deps Deps) (*Activities, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	switch deps.Mode {
+	case "":
+		deps.Mode = workflows.ModeChild
+	case workflows.ModeChild, workflows.ModeInlineFirst:
+	default:
+		return nil, fmt.Errorf("activities: unknown delivery mode %q", deps.Mode)
+	}
 	if deps.ReleaseConcurrency < 1 {
 		deps.ReleaseConcurrency = 1
 	}
@@ -119,6 +130,7 @@ func New(deps Deps) (*Activities, error) {
 		sender:    deps.Sender,
 		transform: deps.Transform,
 		retry:     deps.Retry,
+		mode:      deps.Mode,
 		log:       deps.Logger,
 		now:       deps.Now,
 		events:    newEventCache(64 << 20),

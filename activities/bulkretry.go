@@ -111,7 +111,7 @@ func (a *Activities) redeliver(ctx context.Context, t models.Tenant, id int64) (
 	run, err := a.temporal.ExecuteWorkflow(ctx, opts, workflows.DeliveryWorkflowName, input)
 	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		// Put the delivery back as it was, so that a retry of this job selects it again.
-		if rerr := a.store.FinishDelivery(ctx, d.ID, previousStatus(d), "", ""); rerr != nil {
+		if rerr := a.store.FinishDelivery(ctx, d.ID, previousStatus(d), "", models.Run{}); rerr != nil {
 			a.log.ErrorContext(ctx, "restore delivery after failed redelivery", "delivery_id", d.ID, "error", rerr)
 		}
 		return false, fmt.Errorf("start redelivery of %d: %w", id, err)

@@ -22,24 +22,21 @@ import (
 func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (workflows.DeliverResult, error) {
 	info := activity.GetInfo(ctx)
 	attempt := in.AttemptOffset + int(info.Attempt)
-	runID := info.WorkflowExecution.RunID
+	run := models.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}
 	log := a.log.With("delivery_id", in.DeliveryID, "workflow_id", info.WorkflowExecution.ID, "attempt", attempt)
 
-	d, err := a.store.DeliveryByID(ctx, in.DeliveryID)
+	job, err := a.store.LoadDeliveryJob(ctx, in.DeliveryID)
 	if err != nil {
 		return workflows.DeliverResult{}, retryable(err)
 	}
+	d, sub := &job.Delivery, &job.Subscriber
 	if models.DeliveryFinal(d.Status) {
 		// Delivered (or ended) before: an at-least-once redo must not send it again.
 		return workflows.DeliverResult{Outcome: d.Status, Attempt: d.Attempts}, nil
 	}
-	sub, err := a.store.SubscriberByID(ctx, d.SubscriberID)
-	if err != nil {
-		return workflows.DeliverResult{}, retryable(err)
-	}
 	log = log.With("subscriber_id", sub.ID, "event_id", d.EventID)
 	if sub.Status != models.StatusActive || sub.DeletedAt.Valid {
-		hold, err := a.store.HoldIfInactive(ctx, d.ID, sub.ID, runID)
+		hold, err := a.store.HoldIfInactive(ctx, d.ID, sub.ID, run)
 		if err != nil {
 			return workflows.DeliverResult{}, retryable(err)
 		}
@@ -47,22 +44,22 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		case models.HoldQueued:
 			a.metrics.Delivery(models.DeliveryQueued)
 			log.InfoContext(ctx, "delivery queued", "subscriber_status", sub.Status)
-			return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, Attempt: attempt - 1}, nil
+			return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
 		case models.HoldDiscarded, models.HoldDeleted:
 			a.metrics.Delivery(models.DeliveryDiscarded)
 			log.InfoContext(ctx, "delivery discarded", "reason", string(hold))
-			return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1}, nil
+			return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
 		}
 		// Re-activated in the meantime: go ahead.
 	}
 	subEvent := sub.Event(d.EventSlug)
 	if subEvent == nil {
 		reason := "the subscriber no longer subscribes to " + d.EventSlug
-		if err := a.store.FinishDelivery(ctx, d.ID, models.DeliveryDiscarded, reason, runID); err != nil {
+		if err := a.store.FinishDelivery(ctx, d.ID, models.DeliveryDiscarded, reason, run); err != nil {
 			return workflows.DeliverResult{}, retryable(err)
 		}
 		a.metrics.Delivery(models.DeliveryDiscarded)
-		return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1}, nil
+		return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
 	}
 	ev, err := a.events.get(ctx, a.store, in.EventRowID)
 	if err != nil {
@@ -71,12 +68,12 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 
 	body, outcome, reason := a.render(ctx, ev, subEvent)
 	if outcome != "" {
-		if err := a.store.FinishDelivery(ctx, d.ID, outcome, reason, runID); err != nil {
+		if err := a.store.FinishDelivery(ctx, d.ID, outcome, reason, run); err != nil {
 			return workflows.DeliverResult{}, retryable(err)
 		}
 		a.metrics.Delivery(outcome)
 		log.InfoContext(ctx, "delivery not sent", "outcome", outcome, "reason", reason)
-		return workflows.DeliverResult{Outcome: outcome, Attempt: attempt - 1}, nil
+		return workflows.DeliverResult{Outcome: outcome, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
 	}
 
 	started := a.now()
@@ -93,7 +90,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 	default:
 		status = models.DeliveryRetrying
 	}
-	rec := models.AttemptRecord{Status: status, RunID: runID, Attempt: models.Attempt{
+	rec := models.AttemptRecord{Status: status, Run: run, Attempt: models.Attempt{
 		DeliveryID: d.ID, OrganizationID: d.OrganizationID, ExtensionID: d.ExtensionID, CompanyID: d.CompanyID,
 		SubscriberID: d.SubscriberID, EventSlug: d.EventSlug, Attempt: attempt, AttemptedOn: started.UTC(),
 		ResponseCode: resp.StatusCode, ResponseTimeMS: float64(resp.Duration.Microseconds()) / 1000,
@@ -117,13 +114,14 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 
 	switch {
 	case resp.OK():
-		return workflows.DeliverResult{Outcome: workflows.OutcomeSucceeded, Attempt: attempt, StatusCode: resp.StatusCode}, nil
+		return workflows.DeliverResult{Outcome: workflows.OutcomeSucceeded, Attempt: attempt, StatusCode: resp.StatusCode,
+			SubscriberID: sub.ID, LatencyMS: rec.Attempt.ResponseTimeMS}, nil
 	case resp.StatusCode == 410:
 		return workflows.DeliverResult{}, temporal.NewNonRetryableApplicationError(
 			"the receiver answered 410 Gone", workflows.ErrSubscriberGone, nil)
 	}
 	return workflows.DeliverResult{}, temporal.NewApplicationErrorWithOptions(
-		"attempt "+strconv.Itoa(attempt)+" failed: "+resp.Message(), workflows.ErrAttemptFailed,
+		"subscriber "+strconv.FormatInt(sub.ID, 10)+": attempt "+strconv.Itoa(attempt)+" failed: "+resp.Message(), workflows.ErrAttemptFailed,
 		temporal.ApplicationErrorOptions{NextRetryDelay: resp.RetryAfter})
 }
 
@@ -171,8 +169,9 @@ func MessageID(deliveryID int64) string {
 // FailDelivery records that a delivery failed for good and, when asked, blocks its
 // subscriber so that new deliveries queue until a user re-activates it.
 func (a *Activities) FailDelivery(ctx context.Context, in workflows.FailInput) error {
-	runID := activity.GetInfo(ctx).WorkflowExecution.RunID
-	if err := a.store.FinishDelivery(ctx, in.DeliveryID, models.DeliveryFailed, in.Reason, runID); err != nil {
+	info := activity.GetInfo(ctx)
+	run := models.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}
+	if err := a.store.FinishDelivery(ctx, in.DeliveryID, models.DeliveryFailed, in.Reason, run); err != nil {
 		return retryable(err)
 	}
 	a.metrics.Delivery(models.DeliveryFailed)

@@ -40,7 +40,7 @@ func (a *Activities) PrepareDeliveries(ctx context.Context, in workflows.Prepare
 	if err != nil {
 		return workflows.PrepareResult{}, retryable(err)
 	}
-	out := workflows.PrepareResult{EventRowID: ev.ID, Next: next, Retry: a.retry}
+	out := workflows.PrepareResult{EventRowID: ev.ID, Next: next, Retry: a.retry, Mode: a.mode}
 	for _, p := range planned {
 		if models.DeliveryFinal(p.Status) {
 			continue

@@ -96,7 +96,7 @@ func (a *Activities) wake(ctx context.Context, d models.Delivery, await bool) er
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		// The workflow is gone (terminated by an operator): nothing will deliver it.
-		return a.store.FinishDelivery(ctx, d.ID, models.DeliveryFailed, "its workflow no longer runs", "")
+		return a.store.FinishDelivery(ctx, d.ID, models.DeliveryFailed, "its workflow no longer runs", models.Run{})
 	}
 	if err != nil || !await {
 		return err

@@ -42,7 +42,7 @@ func (s *Server) handleDeliveryRetry(c *gin.Context) {
 	wfID, runID, err := s.engine.Redeliver(ctx, d)
 	if err != nil {
 		// Put it back as it was: the caller may try again.
-		if rerr := s.store.FinishDelivery(ctx, d.ID, d.PreviousStatus, "", ""); rerr != nil {
+		if rerr := s.store.FinishDelivery(ctx, d.ID, d.PreviousStatus, "", models.Run{}); rerr != nil {
 			s.log.ErrorContext(ctx, "restore delivery after failed redelivery", "delivery_id", d.ID, "error", rerr)
 		}
 		s.writeError(c, err)
@@ -198,7 +198,7 @@ func (s *Server) handleNotificationList(c *gin.Context) {
 	items := make([]notificationResponse, len(list))
 	for i, n := range list {
 		items[i] = notificationResponse{ID: n.ID, SubscriberID: n.SubscriberID, Kind: n.Kind, Email: n.Email,
-			Subject: n.Subject, Message: n.Message, CreatedAt: n.CreatedAt.UTC(), SentAt: n.SentAt}
+			Subject: n.Subject, Message: n.Message, CreatedAt: n.CreatedAt.UTC(), SentAt: utcOrNil(n.SentAt)}
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
 }

@@ -45,7 +45,7 @@ type Store interface {
 	ListAPIKeys(ctx context.Context, org string) ([]models.APIKey, error)
 	RevokeAPIKey(ctx context.Context, id int64) error
 	BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error)
-	FinishDelivery(ctx context.Context, deliveryID int64, status, reason, runID string) error
+	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
 	SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error
 	CreateRetryJob(ctx context.Context, j *models.RetryJob) error
 	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)

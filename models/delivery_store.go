@@ -157,7 +157,7 @@ const (
 // marks the delivery queued or discarded per the subscriber's policy (blocked subscribers
 // always queue). Because SetSubscriberStatus takes the same lock, a delivery is never
 // marked queued after a re-activation has listed the queue (no lost wake-ups).
-func (s *Store) HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, runID string) (HoldResult, error) {
+func (s *Store) HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, run Run) (HoldResult, error) {
 	result := HoldNone
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		status, policy, err := s.lockSubscriber(tx, subscriberID)
@@ -165,7 +165,7 @@ func (s *Store) HoldIfInactive(ctx context.Context, deliveryID, subscriberID int
 			return err
 		}
 		now := s.Now()
-		updates := map[string]any{"updated_at": now, "run_id": runID}
+		updates := run.updates(map[string]any{"updated_at": now})
 		switch {
 		case status == StatusActive:
 			return nil
@@ -187,11 +187,30 @@ func (s *Store) HoldIfInactive(ctx context.Context, deliveryID, subscriberID int
 	return result, nil
 }
 
+// Run names the workflow run that works on a delivery: the delivery's own workflow, or
+// in inline-first mode the event workflow that made its first attempt. The delivery row
+// points at the last one, so that its link into Temporal UI shows its latest attempt.
+type Run struct {
+	WorkflowID string
+	RunID      string
+}
+
+// updates adds the run to a delivery update, when it is known.
+func (r Run) updates(m map[string]any) map[string]any {
+	if r.WorkflowID != "" {
+		m["workflow_id"] = r.WorkflowID
+	}
+	if r.RunID != "" {
+		m["run_id"] = r.RunID
+	}
+	return m
+}
+
 // AttemptRecord is the outcome of one attempt and the delivery status it leads to.
 type AttemptRecord struct {
 	Attempt Attempt
 	Status  string // the delivery's status after this attempt
-	RunID   string
+	Run     Run
 }
 
 // RecordAttempt stores an attempt and updates its delivery's status and last-attempt
@@ -212,14 +231,11 @@ func (s *Store) RecordAttempt(ctx context.Context, rec AttemptRecord) error {
 				return err
 			}
 		}
-		updates := map[string]any{
+		updates := rec.Run.updates(map[string]any{
 			"status": rec.Status, "attempts": a.Attempt, "last_response_code": a.ResponseCode,
 			"last_response_time_ms": a.ResponseTimeMS, "last_error": a.Error, "last_attempted_on": a.AttemptedOn,
 			"updated_at": s.Now(),
-		}
-		if rec.RunID != "" {
-			updates["run_id"] = rec.RunID
-		}
+		})
 		if DeliveryFinal(rec.Status) {
 			updates["completed_at"] = a.AttemptedOn
 		}
@@ -230,14 +246,11 @@ func (s *Store) RecordAttempt(ctx context.Context, rec AttemptRecord) error {
 
 // FinishDelivery sets a delivery's final status with a reason, without an attempt (a
 // filter that did not match, exhausted retries, a filter that failed).
-func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, reason, runID string) error {
+func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run Run) error {
 	now := s.Now()
-	updates := map[string]any{"status": status, "updated_at": now, "completed_at": now}
+	updates := run.updates(map[string]any{"status": status, "updated_at": now, "completed_at": now})
 	if reason != "" {
 		updates["last_error"] = truncateString(reason, 1024)
-	}
-	if runID != "" {
-		updates["run_id"] = runID
 	}
 	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ?", deliveryID).Updates(updates).Error
 	return dbError(err, "")
@@ -303,4 +316,65 @@ func upsertStat(tx *gorm.DB, a *Attempt) error {
 			"total_ms": gorm.Expr("attempt_stats.total_ms + excluded.total_ms"),
 		}),
 	}).Create(&stat).Error
+}
+
+// DeliveryJob is what one attempt of a delivery needs: the delivery, its subscriber (with
+// only the subscription to the delivery's event in Events, when there is one) — read in
+// one statement.
+type DeliveryJob struct {
+	Delivery   Delivery
+	Subscriber Subscriber
+}
+
+// LoadDeliveryJob reads a delivery with its subscriber, deleted or not, and the
+// subscriber's configuration for the delivery's event. Returns ENOTFOUND.
+func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, error) {
+	var rows []struct {
+		Delivery
+		SubName           string
+		SubWebhookURL     string
+		SubStatus         string
+		SubInactivePolicy string
+		SubEmailID        string
+		SubCustomHeaders  Headers
+		SubSecret         string
+		SubPreviousSecret string
+		SubPreviousUntil  *time.Time
+		SubTimeoutMS      int
+		SubBlockedReason  string
+		SubCreatedOn      time.Time
+		SubUpdatedOn      time.Time
+		SubDeletedAt      gorm.DeletedAt
+		SeID              *int64
+		SeFilters         JSON
+		SeReducer         JSON
+	}
+	err := s.db.WithContext(ctx).Table("deliveries AS d").
+		Select(`d.*, s.name AS sub_name, s.webhook_url AS sub_webhook_url, s.status AS sub_status,
+			s.inactive_policy AS sub_inactive_policy, s.email_id AS sub_email_id, s.custom_headers AS sub_custom_headers,
+			s.secret AS sub_secret, s.previous_secret AS sub_previous_secret, s.previous_until AS sub_previous_until,
+			s.timeout_ms AS sub_timeout_ms, s.blocked_reason AS sub_blocked_reason, s.created_on AS sub_created_on,
+			s.updated_on AS sub_updated_on, s.deleted_at AS sub_deleted_at,
+			se.id AS se_id, se.filters AS se_filters, se.reducer AS se_reducer`).
+		Joins("JOIN subscribers AS s ON s.id = d.subscriber_id").
+		Joins("LEFT JOIN subscriber_events AS se ON se.subscriber_id = d.subscriber_id AND se.slug = d.event_slug").
+		Where("d.id = ?", id).Limit(1).Scan(&rows).Error
+	if err != nil {
+		return nil, dbError(err, "")
+	}
+	if len(rows) == 0 {
+		return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("delivery %d not found", id)}
+	}
+	r := rows[0]
+	job := &DeliveryJob{Delivery: r.Delivery, Subscriber: Subscriber{
+		ID: r.SubscriberID, OrganizationID: r.OrganizationID, ExtensionID: r.ExtensionID, CompanyID: r.CompanyID,
+		Name: r.SubName, WebhookURL: r.SubWebhookURL, Status: r.SubStatus, InactivePolicy: r.SubInactivePolicy,
+		EmailID: r.SubEmailID, CustomHeaders: r.SubCustomHeaders, Secret: r.SubSecret, PreviousSecret: r.SubPreviousSecret,
+		PreviousUntil: r.SubPreviousUntil, TimeoutMS: r.SubTimeoutMS, BlockedReason: r.SubBlockedReason,
+		CreatedOn: r.SubCreatedOn, UpdatedOn: r.SubUpdatedOn, DeletedAt: r.SubDeletedAt,
+	}}
+	if r.SeID != nil {
+		job.Subscriber.Events = []SubscriberEvent{{ID: *r.SeID, SubscriberID: r.SubscriberID, Slug: r.EventSlug, Filters: r.SeFilters, Reducer: r.SeReducer}}
+	}
+	return job, nil
 }

@@ -100,7 +100,7 @@ func TestAttemptsAndHold(t *testing.T) {
 		}
 		id := planned[0].DeliveryID
 
-		hold, err := s.HoldIfInactive(ctx, id, sub.ID, "run1")
+		hold, err := s.HoldIfInactive(ctx, id, sub.ID, models.Run{RunID: "run1"})
 		if err != nil || hold != models.HoldNone {
 			t.Fatalf("hold on active = %q, %v; want none", hold, err)
 		}
@@ -110,7 +110,7 @@ func TestAttemptsAndHold(t *testing.T) {
 			if code == 200 {
 				status = models.DeliverySucceeded
 			}
-			err := s.RecordAttempt(ctx, models.AttemptRecord{Status: status, RunID: "run1", Attempt: models.Attempt{
+			err := s.RecordAttempt(ctx, models.AttemptRecord{Status: status, Run: models.Run{RunID: "run1"}, Attempt: models.Attempt{
 				DeliveryID: id, OrganizationID: "org1", ExtensionID: "ext", CompanyID: 1, SubscriberID: sub.ID,
 				EventSlug: slug, Attempt: i + 1, AttemptedOn: now, ResponseCode: code, ResponseTimeMS: 1.5,
 			}})
@@ -134,9 +134,51 @@ func TestAttemptsAndHold(t *testing.T) {
 		if again, _ := s.BlockSubscriber(ctx, sub.ID, "x"); again {
 			t.Fatal("blocking a blocked subscriber reported a change")
 		}
-		hold, err = s.HoldIfInactive(ctx, id, sub.ID, "run2")
+		hold, err = s.HoldIfInactive(ctx, id, sub.ID, models.Run{RunID: "run2"})
 		if err != nil || hold != models.HoldQueued {
 			t.Fatalf("hold on blocked = %q, %v; want queued", hold, err)
+		}
+	})
+}
+
+func TestLoadDeliveryJob(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		ctx := context.Background()
+		s := storetest.MustOpen(t, db.URL)
+		const slug = "company/product/create/v1"
+		sub := mustSubscriber(t, s, "org1", slug, func(sub *models.Subscriber) {
+			sub.CustomHeaders = models.Headers{"X-Token": "t"}
+			sub.Events = append(sub.Events, models.SubscriberEvent{Slug: "company/product/update/v1"})
+			sub.Events[0].Filters = models.JSON(`{"query":"$.a","condition":"x => x"}`)
+			sub.TimeoutMS = 7000
+		})
+		ev := &models.Event{CompanyID: 1, EventID: "job-1", Slug: slug, Payload: []byte(`{}`), AcceptedAt: time.Now()}
+		if _, err := s.StoreEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		planned, _, err := s.PlanDeliveries(ctx, ev, 0, 10, func(int64) string { return "wf" })
+		if err != nil || len(planned) != 1 {
+			t.Fatalf("plan: %v %+v", err, planned)
+		}
+		job, err := s.LoadDeliveryJob(ctx, planned[0].DeliveryID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := job.Subscriber
+		if job.Delivery.ID != planned[0].DeliveryID || got.ID != sub.ID || got.Secret != "s3cret-value" || got.CustomHeaders["X-Token"] != "t" ||
+			got.Timeout() != 7*time.Second || got.Status != models.StatusActive || len(got.Events) != 1 ||
+			string(got.Events[0].Filters) != `{"query":"$.a","condition":"x => x"}` || got.Event(slug) == nil {
+			t.Fatalf("job = %+v", job)
+		}
+		if err := s.DeleteSubscriber(ctx, models.Tenant{OrganizationID: "org1", ExtensionID: "ext"}, 1, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		job, err = s.LoadDeliveryJob(ctx, planned[0].DeliveryID)
+		if err != nil || !job.Subscriber.DeletedAt.Valid {
+			t.Fatalf("after delete: %+v, %v; want the deleted subscriber", job, err)
+		}
+		if _, err := s.LoadDeliveryJob(ctx, 999999); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("missing delivery: %v", err)
 		}
 	})
 }

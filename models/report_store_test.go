@@ -68,14 +68,14 @@ func reportFixture(t *testing.T, s *models.Store) map[string]int64 {
 	attempt(ids["d2"], subA2, product, 1, t0.Add(80*time.Second), 500, 300, models.DeliveryRetrying)
 	attempt(ids["d6"], subB, product, 1, t0.Add(75*time.Second), 500, 999, models.DeliveryRetrying)
 	for _, d := range []int64{ids["d2"], ids["d6"]} {
-		if err := s.FinishDelivery(ctx, d, models.DeliveryFailed, "retries exhausted", ""); err != nil {
+		if err := s.FinishDelivery(ctx, d, models.DeliveryFailed, "retries exhausted", models.Run{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p2 := plan("o1", order, t0.Add(5*time.Minute)) // d3 (subA), d4 (subA2)
 	ids["d3"], ids["d4"] = p2[subA.ID], p2[subA2.ID]
 	attempt(ids["d3"], subA, order, 1, t0.Add(330*time.Second), 200, 20, models.DeliverySucceeded)
-	if err := s.FinishDelivery(ctx, ids["d4"], models.DeliveryFiltered, "", ""); err != nil {
+	if err := s.FinishDelivery(ctx, ids["d4"], models.DeliveryFiltered, "", models.Run{}); err != nil {
 		t.Fatal(err)
 	}
 	p3 := plan("p0", product, t0.Add(-time.Hour)) // d5 (subA) outside the range

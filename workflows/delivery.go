@@ -45,14 +45,28 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 	if err := workflow.SetQueryHandler(ctx, QueryDeliveryState, func() (DeliveryState, error) { return state, nil }); err != nil {
 		return DeliveryResult{}, err
 	}
-	for {
-		state = DeliveryState{Phase: PhaseAttempting, Attempt: offset + 1}
-		res, err := deliverOnce(ctx, in, offset)
-		if err != nil && isRetryable(err) && offset+1 < in.Retry.MaximumAttempts {
-			offset++
-			delay := retryDelay(err, in.Retry.InitialInterval)
+	for first := true; ; first = false {
+		var res DeliverResult
+		var err error
+		var delay time.Duration
+		switch {
+		case first && in.Continue:
+			// The event workflow made the first attempt (inline-first mode) and it failed.
+			delay = in.ContinueAfter
+		default:
+			state = DeliveryState{Phase: PhaseAttempting, Attempt: offset + 1}
+			res, err = deliverOnce(ctx, in, offset)
+			if err != nil && isRetryable(err) && offset+1 < in.Retry.MaximumAttempts {
+				offset++
+				delay = retryDelay(err, in.Retry.InitialInterval)
+				state.LastFailure = failureMessage(err)
+			} else {
+				delay = -1
+			}
+		}
+		if delay >= 0 {
 			next := workflow.Now(ctx).Add(delay)
-			state = DeliveryState{Phase: PhaseWaitingRetry, Attempt: offset + 1, NextAttemptAt: &next, LastFailure: failureMessage(err)}
+			state = DeliveryState{Phase: PhaseWaitingRetry, Attempt: offset + 1, NextAttemptAt: &next, LastFailure: state.LastFailure}
 			if err := workflow.Sleep(ctx, delay); err != nil {
 				return DeliveryResult{}, err
 			}

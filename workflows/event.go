@@ -9,16 +9,34 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// FanOutPage is how many subscribers one run of EventWorkflow starts deliveries for
-// before it continues as new. It keeps each run's history (two events per child) and its
-// pending children well within Temporal's limits, whatever the number of subscribers.
+// FanOutPage is how many subscribers one run of EventWorkflow handles before it
+// continues as new. It keeps each run's history (two events per child, one marker per
+// inline attempt) and its pending children small: a parent's cost per child start grows
+// with the children it already tracks.
 const FanOutPage = 200
 
+// InlineConcurrency bounds the first attempts an event workflow makes at once in
+// inline-first mode.
+const InlineConcurrency = 32
+
+// Delivery modes.
+const (
+	// ModeChild starts one DeliveryWorkflow per delivery (the default).
+	ModeChild = "child"
+	// ModeInlineFirst makes each delivery's first attempt inside the event workflow, as a
+	// local activity, and starts a DeliveryWorkflow only for deliveries that need more:
+	// a retry, or waiting for an inactive or blocked subscriber.
+	ModeInlineFirst = "inline-first"
+)
+
 // EventWorkflow fans an event out: it stores the event and creates a delivery row per
-// subscriber of its slug (PrepareDeliveries, a local activity), then starts one
-// DeliveryWorkflow per delivery. It waits only until each child has started, not for it to finish: children
-// are abandoned on purpose (ParentClosePolicy ABANDON), so a slow subscriber never holds
-// the event open. Events with more than FanOutPage subscribers continue as new.
+// subscriber of its slug (PrepareDeliveries, a local activity), then, in child mode,
+// starts one DeliveryWorkflow per delivery; in inline-first mode it first makes every
+// delivery's first attempt itself and starts DeliveryWorkflows only for those that need
+// retries or must wait. It waits only until each child has started, not for it to
+// finish: children are abandoned on purpose (ParentClosePolicy ABANDON), so a slow
+// subscriber never holds the event open. Events with more than FanOutPage subscribers
+// continue as new.
 func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
 	logger := workflow.GetLogger(ctx)
 	// A local activity: it runs in the workflow task that starts the event, and its input
@@ -41,42 +59,24 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
 		return EventResult{}, err
 	}
 
-	futures := make([]workflow.ChildWorkflowFuture, len(prep.Deliveries))
-	for i, d := range prep.Deliveries {
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            d.WorkflowID,
-			TaskQueue:             TaskQueue,
-			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				SearchEventSlug.ValueSet(in.Event.Slug),
-				SearchCompanyID.ValueSet(strconv.FormatInt(in.Event.CompanyID, 10)),
-				SearchSubscriberID.ValueSet(strconv.FormatInt(d.SubscriberID, 10)),
-				SearchOrganizationID.ValueSet(d.OrganizationID),
-				SearchDeliveryStatus.ValueSet(OutcomePending),
-			),
-			Memo: map[string]any{"subscriber_name": d.Name, "webhook_url": d.URL, "event_id": in.Event.ID},
-		})
-		futures[i] = workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, DeliveryInput{
-			DeliveryID:   d.DeliveryID,
-			SubscriberID: d.SubscriberID,
-			EventRowID:   prep.EventRowID,
-			Retry:        prep.Retry,
-		})
-	}
-	for i, f := range futures {
-		var exec workflow.Execution
-		if err := f.GetChildWorkflowExecution().Get(ctx, &exec); err != nil {
-			// A previous attempt of this run, or an earlier redelivery, started it already.
-			if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-				continue
-			}
-			logger.Error("start delivery", "delivery_id", prep.Deliveries[i].DeliveryID, "error", err)
+	var children []childStart
+	if prep.Mode == ModeInlineFirst {
+		if children, err = firstAttempts(ctx, prep); err != nil {
 			return EventResult{}, err
 		}
+	} else {
+		for _, d := range prep.Deliveries {
+			children = append(children, childStart{planned: d, input: DeliveryInput{
+				DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: prep.EventRowID, Retry: prep.Retry,
+			}})
+		}
+	}
+	if err := startChildren(ctx, in.Event, children); err != nil {
+		logger.Error("start deliveries", "error", err)
+		return EventResult{}, err
 	}
 
-	started := in.Started + len(prep.Deliveries)
+	started := in.Started + len(children)
 	if prep.Next != 0 {
 		next := in
 		next.Event.Payload = nil
@@ -86,4 +86,107 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
 		return EventResult{}, workflow.NewContinueAsNewError(ctx, EventWorkflowName, next)
 	}
 	return EventResult{Deliveries: started}, nil
+}
+
+// childStart is a DeliveryWorkflow to start.
+type childStart struct {
+	planned PlannedDelivery
+	input   DeliveryInput
+}
+
+// startChildren starts the delivery workflows and waits until each has started.
+func startChildren(ctx workflow.Context, ev Event, children []childStart) error {
+	futures := make([]workflow.ChildWorkflowFuture, len(children))
+	for i, c := range children {
+		d := c.planned
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            d.WorkflowID,
+			TaskQueue:             TaskQueue,
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				SearchEventSlug.ValueSet(ev.Slug),
+				SearchCompanyID.ValueSet(strconv.FormatInt(ev.CompanyID, 10)),
+				SearchSubscriberID.ValueSet(strconv.FormatInt(d.SubscriberID, 10)),
+				SearchOrganizationID.ValueSet(d.OrganizationID),
+				SearchDeliveryStatus.ValueSet(OutcomePending),
+			),
+			Memo: map[string]any{"subscriber_name": d.Name, "webhook_url": d.URL, "event_id": ev.ID},
+		})
+		futures[i] = workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, c.input)
+	}
+	for _, f := range futures {
+		if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			// A previous attempt of this run, or an earlier redelivery, started it already.
+			if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+				continue
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// firstAttempts makes the first attempt of every delivery of the page as a local
+// activity — the very function that DeliveryWorkflow runs — at most InlineConcurrency at
+// a time, each recorded in the history as a marker with its result. It returns the
+// deliveries that need a DeliveryWorkflow: those to retry (continuing from attempt 2)
+// and those whose subscriber is inactive or blocked (which wait for release there).
+// A delivery that fails for good (410 Gone) is failed here, blocking its subscriber.
+func firstAttempts(ctx workflow.Context, prep PrepareResult) ([]childStart, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: deliverStartToClose,
+		// One attempt: retries belong to the DeliveryWorkflow, which survives restarts.
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	type outcome struct {
+		res DeliverResult
+		err error
+	}
+	n := len(prep.Deliveries)
+	results := make([]outcome, n)
+	sel := workflow.NewSelector(ctx)
+	inFlight, next := 0, 0
+	launch := func(i int) {
+		d := prep.Deliveries[i]
+		f := workflow.ExecuteLocalActivity(lctx, ActivityDeliver, DeliverInput{DeliveryID: d.DeliveryID, EventRowID: prep.EventRowID})
+		sel.AddFuture(f, func(f workflow.Future) {
+			results[i].err = f.Get(ctx, &results[i].res)
+			inFlight--
+		})
+		inFlight++
+	}
+	for next < n && inFlight < InlineConcurrency {
+		launch(next)
+		next++
+	}
+	for inFlight > 0 {
+		sel.Select(ctx)
+		if next < n {
+			launch(next)
+			next++
+		}
+	}
+
+	var children []childStart
+	for i, r := range results {
+		d := prep.Deliveries[i]
+		input := DeliveryInput{DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: prep.EventRowID, Retry: prep.Retry}
+		switch {
+		case r.err == nil && r.res.Outcome == OutcomeQueued:
+			children = append(children, childStart{planned: d, input: input})
+		case r.err == nil:
+			// Delivered, filtered or discarded: nothing more to do.
+		case isRetryable(r.err) && prep.Retry.MaximumAttempts > 1:
+			input.AttemptOffset = 1
+			input.ContinueAfter = retryDelay(r.err, prep.Retry.InitialInterval)
+			input.Continue = true
+			children = append(children, childStart{planned: d, input: input})
+		default:
+			if _, err := failDelivery(ctx, input, r.err); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return children, nil
 }

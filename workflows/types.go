@@ -70,6 +70,8 @@ type PrepareResult struct {
 	Deliveries []PlannedDelivery `json:"deliveries"`
 	Next       int64             `json:"next,omitempty"` // 0 when no subscribers remain
 	Retry      RetryPolicy       `json:"retry"`
+	// Mode is the deployment's delivery mode, ModeChild or ModeInlineFirst.
+	Mode string `json:"mode,omitempty"`
 }
 
 // DeliveryInput is the input of DeliveryWorkflow.
@@ -78,8 +80,13 @@ type DeliveryInput struct {
 	SubscriberID int64       `json:"subscriber_id"`
 	EventRowID   int64       `json:"event_row_id"`
 	Retry        RetryPolicy `json:"retry"`
-	// AttemptOffset is the number of attempts made before this workflow (redelivery).
+	// AttemptOffset is the number of attempts made before this workflow (redelivery, or
+	// the first attempt made by the event workflow in inline-first mode).
 	AttemptOffset int `json:"attempt_offset,omitempty"`
+	// Continue says that the attempt before this workflow failed and may be retried:
+	// the workflow waits ContinueAfter, then continues the series as a regular activity.
+	Continue      bool          `json:"continue,omitempty"`
+	ContinueAfter time.Duration `json:"continue_after,omitempty"`
 }
 
 // Delivery outcomes, as the Deliver activity reports them and as DeliveryWorkflow ends.
@@ -99,11 +106,15 @@ type DeliverInput struct {
 	AttemptOffset int   `json:"attempt_offset,omitempty"`
 }
 
-// DeliverResult is the result of the Deliver activity.
+// DeliverResult is the result of the Deliver activity. In inline-first mode it is what
+// the event workflow's history shows for each first attempt (a marker), so it names the
+// subscriber and the answer.
 type DeliverResult struct {
-	Outcome    string `json:"outcome"`
-	Attempt    int    `json:"attempt,omitempty"` // number of the last attempt made, 0 if none
-	StatusCode int    `json:"status_code,omitempty"`
+	Outcome      string  `json:"outcome"`
+	Attempt      int     `json:"attempt,omitempty"` // number of the last attempt made, 0 if none
+	StatusCode   int     `json:"status_code,omitempty"`
+	SubscriberID int64   `json:"subscriber_id,omitempty"`
+	LatencyMS    float64 `json:"latency_ms,omitempty"` // the receiver's response time
 }
 
 // FailInput is the input of the FailDelivery activity.

@@ -87,6 +87,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if o.Subscribers < 1 || o.Events < 1 || o.FilterPass <= 0 || o.FilterPass > 1 || o.FailFirstPct < 0 || o.FailFirstPct > 100 || o.Senders < 1 {
 		return usageError{errors.New("subscribers and events must be ≥ 1, filter-pass in (0, 1], fail-first-pct in [0, 100], senders ≥ 1")}
 	}
+	loadedMode := cfg.DeliveryMode
 	dir, err := os.MkdirTemp("", "hookflow-bench-")
 	if err != nil {
 		return err
@@ -104,6 +105,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	// not the production back-off.
 	cfg.Retry = workflows.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 2 * time.Second, MaximumAttempts: 20, Expiration: time.Hour}
 	cfg.LogLevel = "error"
+	startMode := cfg.DeliveryMode
+	if startMode == "both" {
+		startMode = workflows.ModeChild
+	}
+	cfg.DeliveryMode = startMode
 	log := newLogger(cfg, stderr)
 	m := NewMain(cfg, Parts{EmbeddedTemporal: getenv("HOOKFLOW_TEMPORAL_ADDRESS") == "", Worker: true, API: true}, log)
 	if err := m.Start(ctx); err != nil {
@@ -116,59 +122,104 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 	}
 
-	rep := benchReport{Mode: "child", Subscribers: o.Subscribers, Events: o.Events, Store: m.Store().Dialect(), LatencyMS: map[string]float64{}}
+	modes := []string{loadedMode}
+	if loadedMode == "both" {
+		modes = []string{workflows.ModeChild, workflows.ModeInlineFirst}
+	}
+	var floor, ceiling float64
 	if !o.SkipFloor {
 		progress("measuring the floor shape (%d parents × %d children with a no-op activity)…", o.Events, o.Subscribers)
-		rep.FloorPerSecond, err = runFloor(ctx, m.Client(), sdkworker.Options{}, o.Events, o.Subscribers, o.Senders)
-		if err != nil {
+		if floor, err = runFloor(ctx, m.Client(), sdkworker.Options{}, o.Events, o.Subscribers, o.Senders); err != nil {
 			return err
 		}
 	}
-	progress("measuring Hookflow (%d events × %d subscribers)…", o.Events, o.Subscribers)
-	if err := benchHookflow(ctx, m, o, &rep); err != nil {
-		return err
-	}
-	if !o.SkipCeiling {
-		progress("measuring the plain Go ceiling…")
-		if rep.CeilingPerSecond, err = runCeiling(ctx, o); err != nil {
-			return err
-		}
-	}
-	if rep.FloorPerSecond > 0 {
-		rep.RatioToFloor = round3(rep.DeliveriesPerSecond / rep.FloorPerSecond)
-	}
-	if rep.CeilingPerSecond > 0 {
-		rep.RatioToCeiling = round3(rep.DeliveriesPerSecond / rep.CeilingPerSecond)
-	}
-	if o.JSON {
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(rep)
-	}
-	printBench(stdout, rep)
-	return nil
-}
-
-func benchHookflow(ctx context.Context, m *Main, o benchOptions, rep *benchReport) error {
 	accepted := &sync.Map{}
 	rc, err := newBenchReceiver(o.FailFirstPct, accepted)
 	if err != nil {
 		return err
 	}
 	defer rc.close()
+	if err := benchSubscribers(ctx, m, o, rc.url); err != nil {
+		return err
+	}
+	var reports []benchReport
+	for _, mode := range modes {
+		if mode != m.deliveryMode {
+			if err := m.SetDeliveryMode(mode); err != nil {
+				return err
+			}
+		}
+		progress("measuring Hookflow in %s mode (%d events × %d subscribers)…", mode, o.Events, o.Subscribers)
+		rep := benchReport{Mode: mode, Subscribers: o.Subscribers, Events: o.Events, Store: m.Store().Dialect(), LatencyMS: map[string]float64{}}
+		rc.reset()
+		if err := benchHookflow(ctx, m, o, rc, accepted, &rep); err != nil {
+			return err
+		}
+		reports = append(reports, rep)
+	}
+	if !o.SkipCeiling {
+		progress("measuring the plain Go ceiling…")
+		if ceiling, err = runCeiling(ctx, o); err != nil {
+			return err
+		}
+	}
+	for i := range reports {
+		r := &reports[i]
+		r.FloorPerSecond, r.CeilingPerSecond = floor, ceiling
+		if floor > 0 {
+			r.RatioToFloor = round3(r.DeliveriesPerSecond / floor)
+		}
+		if ceiling > 0 {
+			r.RatioToCeiling = round3(r.DeliveriesPerSecond / ceiling)
+		}
+	}
+	if len(reports) == 1 {
+		if o.JSON {
+			return json.NewEncoder(stdout).Encode(reports[0])
+		}
+		printBench(stdout, reports[0])
+		return nil
+	}
+	ratio := 0.0
+	if reports[0].DeliveriesPerSecond > 0 {
+		ratio = round3(reports[1].DeliveriesPerSecond / reports[0].DeliveriesPerSecond)
+	}
+	if o.JSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{
+			"modes": map[string]benchReport{reports[0].Mode: reports[0], reports[1].Mode: reports[1]}, "ratio_inline_first_to_child": ratio})
+	}
+	for _, r := range reports {
+		printBench(stdout, r)
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "inline-first / child: %.2f×\n", ratio)
+	return nil
+}
+
+// benchSubscribers creates the subscribers, each with its own path on the receiver and,
+// when only a share of events should pass, a filter on the event's seq.
+func benchSubscribers(ctx context.Context, m *Main, o benchOptions, url string) error {
 	every := int(math.Round(1 / o.FilterPass))
 	var filter models.JSON
 	if every > 1 {
 		filter = models.JSON(`{"query":"$.seq","condition":"(n) => n % ` + strconv.Itoa(every) + ` === 0"}`)
 	}
-	const slug = "company/product/create/v1"
 	for i := 0; i < o.Subscribers; i++ {
 		sub := &models.Subscriber{OrganizationID: "bench", ExtensionID: "bench", CompanyID: 1, Name: "bench " + strconv.Itoa(i),
-			WebhookURL: rc.url + "/r/" + strconv.Itoa(i), Status: models.StatusActive, InactivePolicy: models.PolicyQueue,
-			Secret: "bench-secret", Events: []models.SubscriberEvent{{Slug: slug, Filters: filter}}}
+			WebhookURL: url + "/r/" + strconv.Itoa(i), Status: models.StatusActive, InactivePolicy: models.PolicyQueue,
+			Secret: "bench-secret", Events: []models.SubscriberEvent{{Slug: benchSlug, Filters: filter}}}
 		if err := m.Store().CreateSubscriber(ctx, sub); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+const benchSlug = "company/product/create/v1"
+
+func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiver, accepted *sync.Map, rep *benchReport) error {
+	every := int(math.Round(1 / o.FilterPass))
+	const slug = benchSlug
 	passing := 0
 	for i := 0; i < o.Events; i++ {
 		if i%every == 0 {
@@ -193,7 +244,7 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rep *benchRepor
 	statements0 := m.Store().Statements()
 	cpu0 := cpuTime()
 	start := time.Now()
-	err = forEach(ctx, o.Events, o.Senders, o.Rate, func(i int) error {
+	err := forEach(ctx, o.Events, o.Senders, o.Rate, func(i int) error {
 		id := prefix + "-" + strconv.Itoa(i)
 		body := fmt.Sprintf(`{"id":%q,"event_slug":%q,"payload":{"seq":%d,"uid":%d,"name":"Air Zoom Pegasus","brand":{"uid":238,"name":"Nike"},"price":{"currency":"INR","effective":9596,"marked":11995},"sizes":[{"size":"UK 8","quantity":12},{"size":"UK 9","quantity":3}],"padding":%q}}`,
 			id, slug, i, 7500+i, pad)
@@ -247,34 +298,36 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rep *benchRepor
 		rep.SQLStatementsPerDeliv = round3(float64(m.Store().Statements()-statements0) / float64(o.Events*o.Subscribers))
 	}
 	rep.PeakRSSMB = peakRSSMB()
-	rep.HistoryEventsPerDeliv = historyPerDelivery(ctx, m, workflows.EventWorkflowID(1, prefix+"-0"))
+	rep.HistoryEventsPerDeliv = historyPerDelivery(ctx, m, prefix+"-0")
 	if rep.Lost > 0 {
 		return fmt.Errorf("%d of %d deliveries did not arrive", rep.Lost, want)
 	}
 	return nil
 }
 
-// historyPerDelivery adds up the history of one event's workflow and of its deliveries'
-// workflows, per delivery.
-func historyPerDelivery(ctx context.Context, m *Main, eventWorkflowID string) float64 {
-	desc, err := m.Client().DescribeWorkflowExecution(ctx, eventWorkflowID, "")
+// historyPerDelivery adds up the history of one event's workflow and of the delivery
+// workflows started for it (in inline-first mode, only those that needed one), per
+// delivery of the event.
+func historyPerDelivery(ctx context.Context, m *Main, eventID string) float64 {
+	desc, err := m.Client().DescribeWorkflowExecution(ctx, workflows.EventWorkflowID(1, eventID), "")
 	if err != nil {
 		return 0
 	}
 	total := desc.GetWorkflowExecutionInfo().GetHistoryLength()
 	ids, err := m.Store().DeliveryIDs(ctx, models.DeliveryQuery{Tenant: models.Tenant{OrganizationID: "bench", ExtensionID: "bench"},
-		Start: time.Now().Add(-24 * time.Hour), End: time.Now().Add(time.Hour)}, 0, 100000)
+		Start: time.Now().Add(-24 * time.Hour), End: time.Now().Add(time.Hour)}, 0, 1_000_000)
 	if err != nil {
 		return 0
 	}
 	n := 0
 	for _, id := range ids {
 		d, err := m.Store().DeliveryByID(ctx, id)
-		if err != nil || workflows.EventWorkflowID(d.CompanyID, d.EventID) != eventWorkflowID {
+		if err != nil || d.EventID != eventID {
 			continue
 		}
 		n++
-		if dd, err := m.Client().DescribeWorkflowExecution(ctx, d.WorkflowID, ""); err == nil {
+		child := workflows.DeliveryWorkflowID(d.CompanyID, d.EventID, d.SubscriberID, 0)
+		if dd, err := m.Client().DescribeWorkflowExecution(ctx, child, ""); err == nil {
 			total += dd.GetWorkflowExecutionInfo().GetHistoryLength()
 		}
 	}

@@ -74,6 +74,14 @@ func hash(s string) uint32 {
 	return h.Sum32()
 }
 
+// reset forgets what arrived, for the next measurement.
+func (r *benchReceiver) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen, r.failed, r.duplicates, r.latencies = map[string]bool{}, map[string]bool{}, 0, nil
+	r.first, r.last = time.Time{}, time.Time{}
+}
+
 // received returns how many distinct deliveries arrived.
 func (r *benchReceiver) received() int {
 	r.mu.Lock()

@@ -55,6 +55,9 @@ type Config struct {
 	DNSServer string
 	// Retry is the delivery retry policy.
 	Retry workflows.RetryPolicy
+	// DeliveryMode is workflows.ModeChild (one workflow per delivery) or
+	// workflows.ModeInlineFirst (first attempts inside the event workflow).
+	DeliveryMode string
 	// ReleaseConcurrency is how many queued deliveries of a re-activated subscriber go
 	// out at a time (1 keeps them in order).
 	ReleaseConcurrency int
@@ -132,6 +135,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.duration("HOOKFLOW_RETRY_EXPIRATION", &c.Retry.Expiration)
 	env.integer("HOOKFLOW_RETRY_MAX_ATTEMPTS", &c.Retry.MaximumAttempts)
 	env.integer("HOOKFLOW_RELEASE_CONCURRENCY", &c.ReleaseConcurrency)
+	env.str("HOOKFLOW_DELIVERY_MODE", &c.DeliveryMode)
 	if env.err != nil {
 		return env.err
 	}
@@ -150,6 +154,9 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	if cmd == "dev" || cmd == "api" {
 		fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (env HOOKFLOW_HTTP_ADDR)")
 		fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "admin token (env HOOKFLOW_ADMIN_TOKEN; dev generates one when empty)")
+	}
+	if cmd == "dev" || cmd == "worker" || cmd == "bench" {
+		fs.StringVar(&c.DeliveryMode, "mode", c.DeliveryMode, "delivery mode: child (a workflow per delivery) or inline-first (first attempts inside the event workflow); bench also takes both (env HOOKFLOW_DELIVERY_MODE)")
 	}
 	if cmd == "worker" {
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "where the worker serves /metrics (env HOOKFLOW_METRICS_ADDR; empty: nowhere)")
@@ -193,6 +200,12 @@ func (c *Config) Validate(cmd string) error {
 	}
 	if c.TemporalPort < 0 || c.TemporalPort > 65535 || c.UIPort < 0 || c.UIPort > 65535 {
 		add("ports must be between 0 and 65535")
+	}
+	switch {
+	case c.DeliveryMode == workflows.ModeChild, c.DeliveryMode == workflows.ModeInlineFirst:
+	case c.DeliveryMode == "both" && cmd == "bench":
+	default:
+		add("HOOKFLOW_DELIVERY_MODE (--mode) must be child or inline-first")
 	}
 	if c.SMTPAddr != "" && c.SMTPFrom == "" {
 		add("HOOKFLOW_SMTP_FROM is required with HOOKFLOW_SMTP_ADDR")

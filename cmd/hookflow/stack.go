@@ -33,13 +33,16 @@ type Main struct {
 	Parts  Parts
 	Log    *slog.Logger
 
-	metrics     *metrics.Metrics
-	temporal    *devserver.Server
-	client      client.Client
-	store       *models.Store
-	worker      sdkworker.Worker
-	httpServers []*http.Server
-	apiURL      string
+	metrics      *metrics.Metrics
+	temporal     *devserver.Server
+	client       client.Client
+	store        *models.Store
+	worker       sdkworker.Worker
+	sender       *webhook.Client
+	deliveryMode string // the running worker's
+	transforms   *transform.Engine
+	httpServers  []*http.Server
+	apiURL       string
 }
 
 // Parts selects what a Main runs.
@@ -103,19 +106,11 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	sender := webhook.NewClient(webhook.ClientOptions{Policy: cfg.Network, Resolver: cfg.resolver()})
-	transforms := transform.NewEngine(transform.DefaultLimits())
+	m.sender = webhook.NewClient(webhook.ClientOptions{Policy: cfg.Network, Resolver: cfg.resolver()})
+	m.transforms = transform.NewEngine(transform.DefaultLimits())
 	if m.Parts.Worker {
-		acts, err := activities.New(activities.Deps{
-			Store: m.store, Sender: sender, Transform: transforms, Retry: cfg.Retry, Logger: m.Log,
-			Temporal: m.client, Notifier: cfg.notifier(), ReleaseConcurrency: cfg.ReleaseConcurrency, Metrics: m.metrics,
-		})
-		if err != nil {
+		if err := m.startWorker(cfg.DeliveryMode); err != nil {
 			return err
-		}
-		m.worker = worker.New(m.client, acts, worker.Options{})
-		if err := m.worker.Start(); err != nil {
-			return fmt.Errorf("start worker: %w", err)
 		}
 		if !m.Parts.API && cfg.MetricsAddr != "" {
 			// A worker without the API serves its metrics on a port of its own.
@@ -128,7 +123,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		api, err := apiserver.New(apiserver.Config{
 			AdminToken: cfg.AdminToken, Network: cfg.Network, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 		}, apiserver.Deps{
-			Store: m.store, Engine: engine.New(m.client, cfg.TemporalNamespace), Sender: sender, Transform: transforms, Metrics: m.metrics.Handler(), Logger: m.Log,
+			Store: m.store, Engine: engine.New(m.client, cfg.TemporalNamespace), Sender: m.sender, Transform: m.transforms, Metrics: m.metrics.Handler(), Logger: m.Log,
 		})
 		if err != nil {
 			return err
@@ -138,6 +133,34 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		}
 	}
 	return nil
+}
+
+// startWorker starts the Temporal worker with activities in the given delivery mode.
+func (m *Main) startWorker(mode string) error {
+	cfg := m.Config
+	acts, err := activities.New(activities.Deps{
+		Store: m.store, Sender: m.sender, Transform: m.transforms, Retry: cfg.Retry, Mode: mode, Logger: m.Log,
+		Temporal: m.client, Notifier: cfg.notifier(), ReleaseConcurrency: cfg.ReleaseConcurrency, Metrics: m.metrics,
+	})
+	if err != nil {
+		return err
+	}
+	m.worker = worker.New(m.client, acts, worker.Options{})
+	if err := m.worker.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	m.deliveryMode = mode
+	return nil
+}
+
+// SetDeliveryMode restarts the worker in another delivery mode (bench compares them in
+// one process). Events already fanned out keep the mode they were prepared with.
+func (m *Main) SetDeliveryMode(mode string) error {
+	if m.worker != nil {
+		m.worker.Stop()
+		m.worker = nil
+	}
+	return m.startWorker(mode)
 }
 
 // serve serves h on addr in the background; url, when not nil, receives the base URL.
