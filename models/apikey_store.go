@@ -79,7 +79,7 @@ func (s *Store) Authenticate(ctx context.Context, key string) (Principal, error)
 		return Principal{}, bad
 	}
 	var k APIKey
-	err := s.db.WithContext(ctx).Where("prefix = ?", keyPrefix+prefix).Take(&k).Error
+	err := s.rdb.WithContext(ctx).Where("prefix = ?", keyPrefix+prefix).Take(&k).Error
 	if err != nil {
 		if ErrorCode(dbError(err, "")) == ENOTFOUND {
 			return Principal{}, bad
@@ -95,7 +95,7 @@ func (s *Store) Authenticate(ctx context.Context, key string) (Principal, error)
 // ListAPIKeys returns the keys of an organization (all keys when org is empty), newest
 // first, revoked ones included.
 func (s *Store) ListAPIKeys(ctx context.Context, org string) ([]APIKey, error) {
-	q := s.db.WithContext(ctx).Order("id DESC")
+	q := s.rdb.WithContext(ctx).Order("id DESC")
 	if org != "" {
 		q = q.Where("organization_id = ?", org)
 	}

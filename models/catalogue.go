@@ -86,7 +86,7 @@ func (s *Store) seedCatalogue(ctx context.Context) error {
 // ListEventTypes returns the event catalogue ordered by slug.
 func (s *Store) ListEventTypes(ctx context.Context) ([]EventType, error) {
 	var types []EventType
-	if err := s.db.WithContext(ctx).Order("slug").Find(&types).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("slug").Find(&types).Error; err != nil {
 		return nil, dbError(err, "")
 	}
 	return types, nil
@@ -95,7 +95,7 @@ func (s *Store) ListEventTypes(ctx context.Context) ([]EventType, error) {
 // missingEventTypes returns the slugs that are not in the catalogue.
 func (s *Store) missingEventTypes(ctx context.Context, slugs []string) ([]string, error) {
 	var found []string
-	if err := s.db.WithContext(ctx).Model(&EventType{}).Where("slug IN ?", slugs).Pluck("slug", &found).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Model(&EventType{}).Where("slug IN ?", slugs).Pluck("slug", &found).Error; err != nil {
 		return nil, dbError(err, "")
 	}
 	have := make(map[string]bool, len(found))

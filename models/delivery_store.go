@@ -35,7 +35,7 @@ func (s *Store) StoreEvent(ctx context.Context, ev *Event) (inserted bool, err e
 // EventByRowID returns a stored event with its payload. Returns ENOTFOUND.
 func (s *Store) EventByRowID(ctx context.Context, id int64) (*Event, error) {
 	var ev Event
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&ev).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("id = ?", id).Take(&ev).Error; err != nil {
 		return nil, dbError(err, fmt.Sprintf("event %d not found", id))
 	}
 	return &ev, nil
@@ -44,7 +44,7 @@ func (s *Store) EventByRowID(ctx context.Context, id int64) (*Event, error) {
 // EventExists reports whether company companyID has an event with this id.
 func (s *Store) EventExists(ctx context.Context, companyID int64, eventID string) (bool, error) {
 	var n int64
-	err := s.db.WithContext(ctx).Model(&Event{}).Where("company_id = ? AND event_id = ?", companyID, eventID).Limit(1).Count(&n).Error
+	err := s.rdb.WithContext(ctx).Model(&Event{}).Where("company_id = ? AND event_id = ?", companyID, eventID).Limit(1).Count(&n).Error
 	return n > 0, dbError(err, "")
 }
 
@@ -135,7 +135,7 @@ func (s *Store) PlanDeliveries(ctx context.Context, ev *Event, after int64, limi
 // DeliveryByID returns a delivery regardless of tenant. Returns ENOTFOUND.
 func (s *Store) DeliveryByID(ctx context.Context, id int64) (*Delivery, error) {
 	var d Delivery
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&d).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("id = ?", id).Take(&d).Error; err != nil {
 		return nil, dbError(err, fmt.Sprintf("delivery %d not found", id))
 	}
 	return &d, nil
@@ -214,34 +214,11 @@ type AttemptRecord struct {
 }
 
 // RecordAttempt stores an attempt and updates its delivery's status and last-attempt
-// fields in one transaction. Recording the same attempt number twice (an activity retried
-// after its row was written) keeps the first.
+// fields. Concurrent calls are committed together, in one transaction (see
+// attemptWriter). Recording the same attempt number twice (an activity retried after its
+// row was written) keeps the first.
 func (s *Store) RecordAttempt(ctx context.Context, rec AttemptRecord) error {
-	a := rec.Attempt
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "delivery_id"}, {Name: "attempt"}},
-			DoNothing: true,
-		}).Create(&a)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected > 0 {
-			if err := upsertStat(tx, &a); err != nil {
-				return err
-			}
-		}
-		updates := rec.Run.updates(map[string]any{
-			"status": rec.Status, "attempts": a.Attempt, "last_response_code": a.ResponseCode,
-			"last_response_time_ms": a.ResponseTimeMS, "last_error": a.Error, "last_attempted_on": a.AttemptedOn,
-			"updated_at": s.Now(),
-		})
-		if DeliveryFinal(rec.Status) {
-			updates["completed_at"] = a.AttemptedOn
-		}
-		return tx.Model(&Delivery{}).Where("id = ?", a.DeliveryID).Updates(updates).Error
-	})
-	return dbError(err, "")
+	return s.attempts.write(ctx, rec)
 }
 
 // FinishDelivery sets a delivery's final status with a reason, without an attempt (a
@@ -259,7 +236,7 @@ func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, re
 // ListAttempts returns a delivery's attempts in order.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID int64) ([]Attempt, error) {
 	var out []Attempt
-	err := s.db.WithContext(ctx).Where("delivery_id = ?", deliveryID).Order("attempt, id").Find(&out).Error
+	err := s.rdb.WithContext(ctx).Where("delivery_id = ?", deliveryID).Order("attempt, id").Find(&out).Error
 	return out, dbError(err, "")
 }
 
@@ -291,7 +268,7 @@ func (s *Store) BlockSubscriber(ctx context.Context, id int64, reason string) (b
 // first (by acceptance time, then id).
 func (s *Store) QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]Delivery, error) {
 	var out []Delivery
-	err := s.db.WithContext(ctx).Where("subscriber_id = ? AND status = ?", subscriberID, DeliveryQueued).
+	err := s.rdb.WithContext(ctx).Where("subscriber_id = ? AND status = ?", subscriberID, DeliveryQueued).
 		Order("event_accepted_at, id").Limit(limit).Find(&out).Error
 	return out, dbError(err, "")
 }
@@ -301,21 +278,6 @@ func (s *Store) MarkReleased(ctx context.Context, id int64) error {
 	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND status = ?", id, DeliveryQueued).
 		Updates(map[string]any{"status": DeliveryPending, "updated_at": s.Now()}).Error
 	return dbError(err, "")
-}
-
-// upsertStat adds an attempt to its minute's AttemptStat row.
-func upsertStat(tx *gorm.DB, a *Attempt) error {
-	stat := AttemptStat{
-		OrganizationID: a.OrganizationID, ExtensionID: a.ExtensionID, Minute: a.AttemptedOn.UTC().Truncate(time.Minute),
-		ResponseCode: a.ResponseCode, Attempt: a.Attempt, Count: 1, TotalMS: a.ResponseTimeMS,
-	}
-	return tx.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "organization_id"}, {Name: "extension_id"}, {Name: "minute"}, {Name: "response_code"}, {Name: "attempt"}},
-		DoUpdates: clause.Assignments(map[string]any{
-			"count":    gorm.Expr("attempt_stats.count + excluded.count"),
-			"total_ms": gorm.Expr("attempt_stats.total_ms + excluded.total_ms"),
-		}),
-	}).Create(&stat).Error
 }
 
 // DeliveryJob is what one attempt of a delivery needs: the delivery, its subscriber (with
@@ -349,7 +311,7 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		SeFilters         JSON
 		SeReducer         JSON
 	}
-	err := s.db.WithContext(ctx).Table("deliveries AS d").
+	err := s.rdb.WithContext(ctx).Table("deliveries AS d").
 		Select(`d.*, s.name AS sub_name, s.webhook_url AS sub_webhook_url, s.status AS sub_status,
 			s.inactive_policy AS sub_inactive_policy, s.email_id AS sub_email_id, s.custom_headers AS sub_custom_headers,
 			s.secret AS sub_secret, s.previous_secret AS sub_previous_secret, s.previous_until AS sub_previous_until,

@@ -47,7 +47,7 @@ func (s *Store) MarkNotificationSent(ctx context.Context, id int64, sendErr erro
 // ListNotifications returns tenant t's latest notifications, newest first.
 func (s *Store) ListNotifications(ctx context.Context, t Tenant, limit int) ([]Notification, error) {
 	var out []Notification
-	err := s.db.WithContext(ctx).Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID).
+	err := s.rdb.WithContext(ctx).Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID).
 		Order("id DESC").Limit(limit).Find(&out).Error
 	return out, dbError(err, "")
 }

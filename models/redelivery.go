@@ -86,7 +86,7 @@ type DeliveryQuery struct {
 }
 
 func (s *Store) deliveryQuery(ctx context.Context, q DeliveryQuery) *gorm.DB {
-	db := s.db.WithContext(ctx).Model(&Delivery{}).
+	db := s.rdb.WithContext(ctx).Model(&Delivery{}).
 		Where("organization_id = ? AND extension_id = ? AND created_at >= ? AND created_at < ?",
 			q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End)
 	if q.Status != "" {
@@ -124,7 +124,7 @@ func (s *Store) CreateRetryJob(ctx context.Context, j *RetryJob) error {
 
 // GetRetryJob returns tenant t's job id (any tenant's when t is zero). Returns ENOTFOUND.
 func (s *Store) GetRetryJob(ctx context.Context, t Tenant, id int64) (*RetryJob, error) {
-	q := s.db.WithContext(ctx).Where("id = ?", id)
+	q := s.rdb.WithContext(ctx).Where("id = ?", id)
 	if t != (Tenant{}) {
 		q = q.Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID)
 	}

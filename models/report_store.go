@@ -85,7 +85,7 @@ func (s *Store) ResponseTimeSeries(ctx context.Context, q ReportQuery) ([]Respon
 	}
 	var rows []row
 	bucket := s.bucketExpr("minute", q.Bucket)
-	err := s.db.WithContext(ctx).Model(&AttemptStat{}).
+	err := s.rdb.WithContext(ctx).Model(&AttemptStat{}).
 		Select(s.bucketSelect("minute", q.Bucket)+", response_code, attempt, SUM(total_ms) AS total_ms, SUM(count) AS count").
 		Where("organization_id = ? AND extension_id = ? AND minute >= ? AND minute < ?", q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End).
 		Group(bucket + ", response_code, attempt").Order(bucket + ", response_code, attempt").Scan(&rows).Error
@@ -116,7 +116,7 @@ type EventSummary struct {
 // averages the response times of their attempts in the range.
 func (s *Store) DeliverySummary(ctx context.Context, q ReportQuery) ([]EventSummary, error) {
 	var counts []EventSummary
-	err := s.db.WithContext(ctx).Model(&Delivery{}).
+	err := s.rdb.WithContext(ctx).Model(&Delivery{}).
 		Select("event_slug, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS succeeded, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS failed, COUNT(*) AS total",
 			DeliverySucceeded, DeliveryFailed).
 		Where("organization_id = ? AND extension_id = ? AND created_at >= ? AND created_at < ?", q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End).
@@ -128,7 +128,7 @@ func (s *Store) DeliverySummary(ctx context.Context, q ReportQuery) ([]EventSumm
 		EventSlug     string
 		AvgResponseMS float64
 	}
-	err = s.db.WithContext(ctx).Model(&Attempt{}).Select("event_slug, AVG(response_time_ms) AS avg_response_ms").
+	err = s.rdb.WithContext(ctx).Model(&Attempt{}).Select("event_slug, AVG(response_time_ms) AS avg_response_ms").
 		Where("organization_id = ? AND extension_id = ? AND attempted_on >= ? AND attempted_on < ? AND response_code > 0",
 			q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End).
 		Group("event_slug").Scan(&times).Error
@@ -161,7 +161,7 @@ func (s *Store) DeliverySeries(ctx context.Context, q ReportQuery) ([]DeliveryPo
 		Failed     int64
 	}
 	var rows []row
-	err := s.db.WithContext(ctx).Model(&Delivery{}).
+	err := s.rdb.WithContext(ctx).Model(&Delivery{}).
 		Select(s.bucketSelect("created_at", q.Bucket)+", SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS succeeded, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS failed",
 			DeliverySucceeded, DeliveryFailed).
 		Where("organization_id = ? AND extension_id = ? AND created_at >= ? AND created_at < ?", q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End).
@@ -196,7 +196,7 @@ type DetailsQuery struct {
 // DeliveryDetails returns one page of the tenant's deliveries created in the range,
 // newest first, with the total that match.
 func (s *Store) DeliveryDetails(ctx context.Context, q DetailsQuery) ([]DeliveryDetail, int64, error) {
-	db := s.db.WithContext(ctx).Table("deliveries AS d").
+	db := s.rdb.WithContext(ctx).Table("deliveries AS d").
 		Joins("LEFT JOIN subscribers AS s ON s.id = d.subscriber_id").
 		Where("d.organization_id = ? AND d.extension_id = ? AND d.created_at >= ? AND d.created_at < ?",
 			q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End)
@@ -226,7 +226,7 @@ func (s *Store) DeliveryDetails(ctx context.Context, q DetailsQuery) ([]Delivery
 // Returns ENOTFOUND.
 func (s *Store) TenantDelivery(ctx context.Context, t Tenant, id int64) (*DeliveryDetail, error) {
 	var rows []DeliveryDetail
-	err := s.db.WithContext(ctx).Table("deliveries AS d").
+	err := s.rdb.WithContext(ctx).Table("deliveries AS d").
 		Joins("LEFT JOIN subscribers AS s ON s.id = d.subscriber_id").
 		Select("d.*, s.name AS subscriber_name, s.webhook_url AS webhook_url").
 		Where("d.id = ? AND d.organization_id = ? AND d.extension_id = ?", id, t.OrganizationID, t.ExtensionID).
@@ -247,7 +247,7 @@ func (s *Store) QueueDepth(ctx context.Context, t Tenant) (queued, inFlight int6
 		Status string
 		N      int64
 	}
-	err = s.db.WithContext(ctx).Model(&Delivery{}).Select("status, COUNT(*) AS n").
+	err = s.rdb.WithContext(ctx).Model(&Delivery{}).Select("status, COUNT(*) AS n").
 		Where("organization_id = ? AND extension_id = ? AND status IN ?", t.OrganizationID, t.ExtensionID,
 			[]string{DeliveryQueued, DeliveryPending, DeliveryRetrying}).
 		Group("status").Scan(&rows).Error
@@ -271,7 +271,7 @@ func (s *Store) Backlog(ctx context.Context) (queued, inFlight, blocked int64, e
 		Status string
 		N      int64
 	}
-	err = s.db.WithContext(ctx).Model(&Delivery{}).Select("status, COUNT(*) AS n").
+	err = s.rdb.WithContext(ctx).Model(&Delivery{}).Select("status, COUNT(*) AS n").
 		Where("status IN ?", []string{DeliveryQueued, DeliveryPending, DeliveryRetrying}).Group("status").Scan(&rows).Error
 	if err != nil {
 		return 0, 0, 0, dbError(err, "")
@@ -283,6 +283,6 @@ func (s *Store) Backlog(ctx context.Context) (queued, inFlight, blocked int64, e
 			inFlight += r.N
 		}
 	}
-	err = s.db.WithContext(ctx).Model(&Subscriber{}).Where("status = ?", StatusBlocked).Count(&blocked).Error
+	err = s.rdb.WithContext(ctx).Model(&Subscriber{}).Where("status = ?", StatusBlocked).Count(&blocked).Error
 	return queued, inFlight, blocked, dbError(err, "")
 }

@@ -28,14 +28,16 @@ import (
 // Store keeps Hookflow's domain objects in PostgreSQL or SQLite through GORM. It is safe
 // for concurrent use.
 type Store struct {
-	db      *gorm.DB
-	dialect string // "postgres" or "sqlite"
+	db      *gorm.DB // writes, and reads that must see a transaction's own writes
+	rdb     *gorm.DB // reads: on SQLite a separate pool, so that reads never queue behind the writer
+	dialect string   // "postgres" or "sqlite"
 	log     *slog.Logger
 
 	// Now returns the current time; tests may replace it before use.
 	Now func() time.Time
 
 	statements atomic.Int64
+	attempts   *attemptWriter
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or
@@ -48,13 +50,17 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	cfg := &gorm.Config{
 		Logger:                 newGormLogger(log),
 		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-		TranslateError:         false,
+		// Parsing SQL is a large share of SQLite's cost per statement (and not free on
+		// PostgreSQL): prepare each statement once per connection and reuse it.
+		PrepareStmt:    true,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+		TranslateError: false,
 	}
 	var (
-		db      *gorm.DB
-		err     error
-		dialect string
+		db        *gorm.DB
+		err       error
+		dialect   string
+		sqliteDSN string
 	)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -62,7 +68,6 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		db, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
 	case strings.HasPrefix(dsn, "sqlite:"):
 		dialect = "sqlite"
-		var sqliteDSN string
 		sqliteDSN, err = sqliteDataSource(strings.TrimPrefix(dsn, "sqlite:"))
 		if err == nil {
 			db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN}), cfg)
@@ -77,18 +82,35 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
+	rdb := db
 	if dialect == "sqlite" {
-		// One writer at a time is all SQLite allows; a few connections let reads proceed
-		// beside it (WAL) without piling up writers that would only wait on the lock.
-		sqlDB.SetMaxOpenConns(4)
-		sqlDB.SetMaxIdleConns(4)
+		// SQLite allows one writer at a time. One write connection makes writers queue
+		// in Go instead of sleeping in SQLite's busy handler; a separate pool serves reads
+		// beside it (a file database is in WAL mode, where readers never wait for the
+		// writer; a memory database has no WAL, so it shares the one connection).
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetMaxIdleConns(1)
+		if !strings.Contains(sqliteDSN, "vfs=memdb") {
+			if rdb, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN}), cfg); err != nil {
+				_ = sqlDB.Close()
+				return nil, fmt.Errorf("open sqlite read pool: %w", err)
+			}
+			readDB, err := rdb.DB()
+			if err != nil {
+				_ = sqlDB.Close()
+				return nil, err
+			}
+			readDB.SetMaxOpenConns(4)
+			readDB.SetMaxIdleConns(4)
+		}
 	} else {
 		sqlDB.SetMaxOpenConns(20)
 		sqlDB.SetMaxIdleConns(20)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, rdb: rdb, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }}
 	s.countStatements()
+	s.attempts = newAttemptWriter(s)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
@@ -108,15 +130,18 @@ func sqliteDataSource(path string) (string, error) {
 	// time order for UTC values.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite"
 	if path == ":memory:" {
-		// A named shared-cache memory database, so every pooled connection sees it.
-		return fmt.Sprintf("file:hookflow-%d?mode=memory&cache=shared&%s", time.Now().UnixNano(), pragmas), nil
+		// The memdb VFS shares one memory database between the pool's connections with
+		// SQLite's ordinary locking (a shared cache would fail busy writers at once with
+		// SQLITE_LOCKED instead of waiting for them).
+		return fmt.Sprintf("file:/hookflow-%d?vfs=memdb&%s", time.Now().UnixNano(), pragmas), nil
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	return "file:" + path + "?" + pragmas + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", nil
+	return "file:" + path + "?" + pragmas + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=cache_size(-32768)&_pragma=mmap_size(268435456)", nil
 }
 
 func redactDSN(dsn string) string {
@@ -140,8 +165,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Close closes the connection pool.
+// Close stops the attempt writer and closes the connection pools.
 func (s *Store) Close() error {
+	s.attempts.stop()
+	if s.rdb != s.db {
+		if readDB, err := s.rdb.DB(); err == nil {
+			_ = readDB.Close()
+		}
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -232,7 +263,16 @@ func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 // per-delivery cost breakdown.
 func (s *Store) countStatements() {
 	count := func(*gorm.DB) { s.statements.Add(1) }
-	cb := s.db.Callback()
+	for _, db := range []*gorm.DB{s.db, s.rdb} {
+		if db == s.rdb && s.rdb == s.db {
+			break
+		}
+		s.registerCounter(db, count)
+	}
+}
+
+func (s *Store) registerCounter(db *gorm.DB, count func(*gorm.DB)) {
+	cb := db.Callback()
 	_ = cb.Create().After("gorm:create").Register("hookflow:count_create", count)
 	_ = cb.Query().After("gorm:query").Register("hookflow:count_query", count)
 	_ = cb.Update().After("gorm:update").Register("hookflow:count_update", count)

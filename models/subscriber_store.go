@@ -62,7 +62,7 @@ func (s *Store) checkCatalogue(ctx context.Context, events []SubscriberEvent) er
 // events. Returns ENOTFOUND if it does not exist or belongs to another tenant or company.
 func (s *Store) GetSubscriber(ctx context.Context, t Tenant, companyID, id int64) (*Subscriber, error) {
 	var sub Subscriber
-	err := s.db.WithContext(ctx).Preload("Events", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).
+	err := s.rdb.WithContext(ctx).Preload("Events", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).
 		Where("id = ? AND organization_id = ? AND extension_id = ? AND company_id = ?", id, t.OrganizationID, t.ExtensionID, companyID).
 		Take(&sub).Error
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Store) GetSubscriber(ctx context.Context, t Tenant, companyID, id int64
 // deleted one (deliveries in flight still need its name and URL). Returns ENOTFOUND.
 func (s *Store) SubscriberByID(ctx context.Context, id int64) (*Subscriber, error) {
 	var sub Subscriber
-	err := s.db.WithContext(ctx).Unscoped().Preload("Events").Where("id = ?", id).Take(&sub).Error
+	err := s.rdb.WithContext(ctx).Unscoped().Preload("Events").Where("id = ?", id).Take(&sub).Error
 	if err != nil {
 		return nil, dbError(err, fmt.Sprintf("subscriber %d not found", id))
 	}
@@ -118,7 +118,7 @@ type SubscriberFilter struct {
 // ListSubscribers returns one page of tenant t's subscribers, newest first, with the
 // number of subscribers that match f in all.
 func (s *Store) ListSubscribers(ctx context.Context, t Tenant, f SubscriberFilter) ([]Subscriber, int64, error) {
-	q := s.db.WithContext(ctx).Model(&Subscriber{}).
+	q := s.rdb.WithContext(ctx).Model(&Subscriber{}).
 		Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID)
 	if f.CompanyID != 0 {
 		q = q.Where("company_id = ?", f.CompanyID)
@@ -269,7 +269,7 @@ func (s *Store) SubscriberTenant(ctx context.Context, id int64) (Tenant, int64, 
 		ExtensionID    string
 		CompanyID      int64
 	}
-	err := s.db.WithContext(ctx).Unscoped().Model(&Subscriber{}).Select("organization_id", "extension_id", "company_id").
+	err := s.rdb.WithContext(ctx).Unscoped().Model(&Subscriber{}).Select("organization_id", "extension_id", "company_id").
 		Where("id = ?", id).Take(&row).Error
 	if err != nil {
 		return Tenant{}, 0, dbError(err, fmt.Sprintf("subscriber %d not found", id))

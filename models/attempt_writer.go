@@ -1,0 +1,208 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// maxAttemptBatch bounds the attempts committed in one transaction.
+const maxAttemptBatch = 128
+
+// attemptWriter commits attempt records in groups: a record waits while the previous
+// transaction commits, and every record that arrived meanwhile goes into the next one.
+// Under load many deliveries share one transaction (one commit, one round of locks)
+// instead of each taking the database's single write lock in turn; alone, a record is
+// written at once. A caller returns only once its record is committed.
+type attemptWriter struct {
+	s    *Store
+	reqs chan *attemptRequest
+	done chan struct{}
+}
+
+type attemptRequest struct {
+	rec AttemptRecord
+	err chan error
+}
+
+func newAttemptWriter(s *Store) *attemptWriter {
+	w := &attemptWriter{s: s, reqs: make(chan *attemptRequest, maxAttemptBatch), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+func (w *attemptWriter) write(ctx context.Context, rec AttemptRecord) error {
+	req := &attemptRequest{rec: rec, err: make(chan error, 1)}
+	select {
+	case w.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.done:
+		return &Error{Code: EUNAVAILABLE, Message: "the store is closed"}
+	}
+	select {
+	case err := <-req.err:
+		return err
+	case <-ctx.Done():
+		// The record may still be committed; the caller retries, and the attempt's
+		// unique (delivery, attempt) key keeps it once.
+		return ctx.Err()
+	}
+}
+
+func (w *attemptWriter) stop() {
+	select {
+	case <-w.done:
+	default:
+		close(w.done)
+	}
+}
+
+func (w *attemptWriter) run() {
+	for {
+		var batch []*attemptRequest
+		select {
+		case req := <-w.reqs:
+			batch = append(batch, req)
+		case <-w.done:
+			return
+		}
+	drain:
+		for len(batch) < maxAttemptBatch {
+			select {
+			case req := <-w.reqs:
+				batch = append(batch, req)
+			default:
+				break drain
+			}
+		}
+		err := w.commit(batch)
+		for _, req := range batch {
+			req.err <- err
+		}
+	}
+}
+
+// commit writes a batch in one transaction, retrying a few times when the database is
+// momentarily locked by another writer.
+func (w *attemptWriter) commit(batch []*attemptRequest) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var err error
+	for try := 0; try < 5; try++ {
+		err = w.s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return w.s.writeAttempts(tx, batch) })
+		if err == nil || !transientLock(err) {
+			break
+		}
+		time.Sleep(time.Duration(10<<try) * time.Millisecond)
+	}
+	return dbError(err, "")
+}
+
+// transientLock reports whether err is another writer holding the database's lock.
+func transientLock(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "database table is locked") ||
+		strings.Contains(msg, "SQLITE_BUSY") || errors.Is(err, context.DeadlineExceeded)
+}
+
+// statKey identifies an AttemptStat row.
+type statKey struct {
+	org, ext string
+	minute   time.Time
+	code     int
+	attempt  int
+}
+
+// attemptColumns are the columns writeAttempts inserts, in order.
+const attemptColumns = "delivery_id, organization_id, extension_id, company_id, subscriber_id, event_slug, attempt, " +
+	"attempted_on, response_code, response_time_ms, error, error_class, response_body"
+
+func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
+	// One multi-row INSERT for the batch; RETURNING names the rows that were new, so that
+	// an attempt recorded twice (a retried activity) is summed once.
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO attempts (" + attemptColumns + ") VALUES ")
+	args := make([]any, 0, len(batch)*13)
+	for i, req := range batch {
+		a := &req.rec.Attempt
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, a.DeliveryID, a.OrganizationID, a.ExtensionID, a.CompanyID, a.SubscriberID, a.EventSlug, a.Attempt,
+			a.AttemptedOn.UTC(), a.ResponseCode, a.ResponseTimeMS, a.Error, a.ErrorClass, a.ResponseBody)
+	}
+	sql.WriteString(" ON CONFLICT (delivery_id, attempt) DO NOTHING RETURNING delivery_id, attempt")
+	rows, err := tx.Raw(sql.String(), args...).Rows()
+	if err != nil {
+		return err
+	}
+	type key struct {
+		delivery int64
+		attempt  int
+	}
+	inserted := map[key]bool{}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.delivery, &k.attempt); err != nil {
+			rows.Close()
+			return err
+		}
+		inserted[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	stats := map[statKey]*AttemptStat{}
+	var order []statKey
+	for _, req := range batch {
+		rec := req.rec
+		a := rec.Attempt
+		if inserted[key{a.DeliveryID, a.Attempt}] {
+			k := statKey{a.OrganizationID, a.ExtensionID, a.AttemptedOn.UTC().Truncate(time.Minute), a.ResponseCode, a.Attempt}
+			st := stats[k]
+			if st == nil {
+				st = &AttemptStat{OrganizationID: k.org, ExtensionID: k.ext, Minute: k.minute, ResponseCode: k.code, Attempt: k.attempt}
+				stats[k] = st
+				order = append(order, k)
+			}
+			st.Count++
+			st.TotalMS += a.ResponseTimeMS
+		}
+		updates := rec.Run.updates(map[string]any{
+			"status": rec.Status, "attempts": a.Attempt, "last_response_code": a.ResponseCode,
+			"last_response_time_ms": a.ResponseTimeMS, "last_error": a.Error, "last_attempted_on": a.AttemptedOn,
+			"updated_at": s.Now(),
+		})
+		if DeliveryFinal(rec.Status) {
+			updates["completed_at"] = a.AttemptedOn
+		}
+		if err := tx.Model(&Delivery{}).Where("id = ?", a.DeliveryID).Updates(updates).Error; err != nil {
+			return err
+		}
+	}
+	for _, k := range order {
+		if err := upsertStat(tx, stats[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsertStat adds a sum of attempts to its minute's AttemptStat row.
+func upsertStat(tx *gorm.DB, stat *AttemptStat) error {
+	return tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "organization_id"}, {Name: "extension_id"}, {Name: "minute"}, {Name: "response_code"}, {Name: "attempt"}},
+		DoUpdates: clause.Assignments(map[string]any{
+			"count":    gorm.Expr("attempt_stats.count + excluded.count"),
+			"total_ms": gorm.Expr("attempt_stats.total_ms + excluded.total_ms"),
+		}),
+	}).Create(stat).Error
+}
