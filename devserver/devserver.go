@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -111,11 +112,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	hostPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
 
-	sqlConf, err := sqlConfig(opts)
+	execSQL, visSQL, err := sqlConfigs(opts)
 	if err != nil {
 		return nil, err
 	}
-	conf, err := serverConfig(opts, sqlConf)
+	conf, err := serverConfig(opts, execSQL, visSQL)
 	if err != nil {
 		return nil, err
 	}
@@ -202,50 +203,83 @@ func (s *Server) Stop() {
 	_ = s.server.Stop()
 }
 
-func sqlConfig(opts Options) (*config.SQL, error) {
-	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
+// sqlConfigs returns the SQLite configurations of the server's two stores: executions
+// (histories, mutable state, tasks, namespaces) and visibility (what Temporal UI lists).
+// They are separate databases — two files, or two memory databases — each with its own
+// connection, so that listing writes never queue behind workflow progress.
+func sqlConfigs(opts Options) (execution, visibility *config.SQL, err error) {
 	if opts.DataFile == "" {
-		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
-		conf.DatabaseName = "hookflow-" + strconv.FormatUint(rand.Uint64(), 36)
+		execution, visibility = memoryConfig(), memoryConfig()
 	} else {
-		// WAL with synchronous=NORMAL commits without an fsync per transaction and is
-		// still durable across process crashes (the WAL is on disk); only an OS crash can
-		// lose the last commits. One connection, as the server's own SQLite default: its
-		// transactions read before they write, and a second connection makes such
-		// upgrades fail with SQLITE_BUSY_SNAPSHOT under load.
-		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"}
-		conf.DatabaseName = opts.DataFile
-		if _, err := os.Stat(opts.DataFile); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(filepath.Dir(opts.DataFile), 0o755); err != nil {
-				return nil, fmt.Errorf("create temporal data directory: %w", err)
-			}
-			if err := sqliteschema.SetupSchema(conf); err != nil {
-				return nil, fmt.Errorf("create temporal schema in %s: %w", opts.DataFile, err)
-			}
-		} else if err != nil {
-			return nil, fmt.Errorf("temporal data file: %w", err)
-		} else if err := forgetMembers(opts.DataFile); err != nil {
-			return nil, err
+		if execution, err = fileConfig(opts.DataFile); err != nil {
+			return nil, nil, err
+		}
+		if visibility, err = fileConfig(visibilityFile(opts.DataFile)); err != nil {
+			return nil, nil, err
 		}
 	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
 	if err != nil {
-		return nil, fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
+		return nil, nil, fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
 	}
-	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
-		return nil, fmt.Errorf("create temporal namespace %s: %w", opts.Namespace, err)
+	if err := sqliteschema.CreateNamespaces(execution, ns); err != nil {
+		return nil, nil, fmt.Errorf("create temporal namespace %s: %w", opts.Namespace, err)
+	}
+	return execution, visibility, nil
+}
+
+// visibilityFile names the visibility database beside the execution database.
+func visibilityFile(dataFile string) string {
+	ext := filepath.Ext(dataFile)
+	return strings.TrimSuffix(dataFile, ext) + "-visibility" + ext
+}
+
+func memoryConfig() *config.SQL {
+	return &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		ConnectAttributes: map[string]string{"mode": "memory", "cache": "shared"},
+		DatabaseName:      "hookflow-" + strconv.FormatUint(rand.Uint64(), 36),
+	}
+}
+
+// fileConfig configures a database file, creating it with its schema when missing.
+func fileConfig(file string) (*config.SQL, error) {
+	conf := &config.SQL{
+		PluginName: sqliteplugin.PluginName,
+		// WAL with synchronous=NORMAL commits without an fsync per transaction and is
+		// still durable across process crashes (the WAL is on disk); only an OS crash can
+		// lose the last commits. One connection, as the server's own SQLite default: its
+		// transactions read before they write, and a second connection makes such
+		// upgrades fail with SQLITE_BUSY_SNAPSHOT under load. A larger page cache and
+		// memory-mapped reads, because the server reads back what it just wrote all the
+		// time and each page read is otherwise a system call.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal",
+			"busy_timeout": "10000", "cache_size": "-65536", "mmap_size": "268435456"},
+		DatabaseName: file,
+	}
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return nil, fmt.Errorf("create temporal data directory: %w", err)
+		}
+		if err := sqliteschema.SetupSchema(conf); err != nil {
+			return nil, fmt.Errorf("create temporal schema in %s: %w", file, err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("temporal data file: %w", err)
+	} else if err := forgetMembers(file); err != nil {
+		return nil, err
 	}
 	return conf, nil
 }
 
-func serverConfig(opts Options, sqlConf *config.SQL) (*config.Config, error) {
+func serverConfig(opts Options, execution, visibility *config.SQL) (*config.Config, error) {
 	conf := &config.Config{}
 	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"}
 	conf.Persistence = config.Persistence{
 		DefaultStore:     "sqlite",
-		VisibilityStore:  "sqlite",
+		VisibilityStore:  "sqlite-visibility",
 		NumHistoryShards: 1,
-		DataStores:       map[string]config.DataStore{"sqlite": {SQL: sqlConf}},
+		DataStores:       map[string]config.DataStore{"sqlite": {SQL: execution}, "sqlite-visibility": {SQL: visibility}},
 	}
 	conf.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
