@@ -119,6 +119,9 @@ func Start(ctx context.Context, c client.Client, in workflows.EventInput) (Resul
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		// When the client has a worker in the same process (hookflow dev), the first
+		// workflow task goes straight to it instead of through the matching service.
+		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchEventSlug.ValueSet(in.Event.Slug),
 			workflows.SearchCompanyID.ValueSet(strconv.FormatInt(in.Event.CompanyID, 10)),

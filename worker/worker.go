@@ -17,12 +17,19 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// Options tunes the worker; zero values take the SDK's defaults.
+// Options tunes the worker; zero values take Hookflow's defaults.
 type Options struct {
 	// MaxConcurrentActivities bounds activities in flight (each is at most one POST).
 	MaxConcurrentActivities int
 	// MaxConcurrentWorkflowTasks bounds workflow tasks in flight.
 	MaxConcurrentWorkflowTasks int
+	// WorkflowTaskPollers and ActivityTaskPollers are the long polls kept open per task
+	// kind (defaults 16 and 4). Every event starts a workflow, so workflow tasks are the
+	// bulk of the work: with the SDK's default of 2 pollers a busy worker idles while
+	// tasks wait in the server (measured: 16 pollers raised inline-first throughput by
+	// about half).
+	WorkflowTaskPollers int
+	ActivityTaskPollers int
 }
 
 // New returns a worker (not yet started) for every Hookflow workflow and activity.
@@ -30,6 +37,8 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize:     opts.MaxConcurrentActivities,
 		MaxConcurrentWorkflowTaskExecutionSize: opts.MaxConcurrentWorkflowTasks,
+		MaxConcurrentWorkflowTaskPollers:       orDefault(opts.WorkflowTaskPollers, 16),
+		MaxConcurrentActivityTaskPollers:       orDefault(opts.ActivityTaskPollers, 4),
 	})
 	Register(w, acts)
 	return w
@@ -76,4 +85,11 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 		return fmt.Errorf("add search attributes to namespace %s: %w", namespace, err)
 	}
 	return nil
+}
+
+func orDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }

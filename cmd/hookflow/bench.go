@@ -60,6 +60,7 @@ type benchReport struct {
 	CPUSecondsPer1000     float64            `json:"cpu_seconds_per_1000"`
 	PeakRSSMB             float64            `json:"peak_rss_mb"`
 	SQLStatementsPerDeliv float64            `json:"sql_statements_per_delivery"`
+	AcceptedPerSecond     float64            `json:"events_accepted_per_second"`
 	HistoryEventsPerDeliv float64            `json:"history_events_per_delivery"`
 	Store                 string             `json:"store"`
 }
@@ -73,7 +74,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fs.IntVar(&o.PayloadBytes, "payload-bytes", 1024, "approximate payload size")
 		fs.IntVar(&o.FailFirstPct, "fail-first-pct", 0, "percentage of deliveries whose first attempt the receiver fails (503)")
 		fs.Float64Var(&o.FilterPass, "filter-pass", 1, "share of events that pass a filter set on every subscriber (1: no filter)")
-		fs.IntVar(&o.Senders, "senders", 16, "concurrent API clients sending events")
+		fs.IntVar(&o.Senders, "senders", 64, "concurrent API clients sending events")
 		fs.BoolVar(&o.Memory, "memory", false, "keep Temporal and the application database in memory (default: SQLite files in a temporary directory)")
 		fs.BoolVar(&o.SkipFloor, "skip-floor", false, "do not measure the floor shape")
 		fs.BoolVar(&o.SkipCeiling, "skip-ceiling", false, "do not measure the plain Go ceiling")
@@ -266,6 +267,7 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 	if err != nil {
 		return err
 	}
+	rep.AcceptedPerSecond = round3(float64(o.Events) / time.Since(start).Seconds())
 	lastProgress, lastCount := time.Now(), 0
 	deadline := time.Now().Add(o.Timeout)
 	for rc.received() < want {
@@ -380,6 +382,7 @@ func printBench(w io.Writer, r benchReport) {
 	if r.CeilingPerSecond > 0 {
 		row("ceiling (plain Go POSTs)", fmt.Sprintf("%.1f/s  (Hookflow = %.3f×)", r.CeilingPerSecond, r.RatioToCeiling))
 	}
+	row("events accepted/s", fmt.Sprintf("%.1f", r.AcceptedPerSecond))
 	row("latency p50/p95/p99/max", fmt.Sprintf("%.0f / %.0f / %.0f / %.0f ms", r.LatencyMS["p50"], r.LatencyMS["p95"], r.LatencyMS["p99"], r.LatencyMS["max"]))
 	row("lost / duplicates", fmt.Sprintf("%d / %d", r.Lost, r.Duplicates))
 	row("CPU per 1000 deliveries", fmt.Sprintf("%.2f s", r.CPUSecondsPer1000))

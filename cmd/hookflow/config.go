@@ -96,6 +96,7 @@ func DefaultConfig(cmd string) Config {
 		TemporalAddress:    "127.0.0.1:7233",
 		TemporalNamespace:  "default",
 		Retry:              DefaultRetry,
+		DeliveryMode:       workflows.ModeChild,
 		ReleaseConcurrency: 1,
 		LogFormat:          "json",
 		LogLevel:           "info",

