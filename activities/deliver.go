@@ -35,6 +35,11 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		return workflows.DeliverResult{Outcome: d.Status, Attempt: d.Attempts}, nil
 	}
 	log = log.With("subscriber_id", sub.ID, "event_id", d.EventID)
+	discards := sub.DeletedAt.Valid || (sub.Status == models.StatusInactive && sub.InactivePolicy == models.PolicyDiscard)
+	if in.Inline && sub.Status != models.StatusActive && !discards {
+		// Leave the queueing to the delivery's own workflow (see DeliverInput.Inline).
+		return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, SubscriberID: sub.ID}, nil
+	}
 	if sub.Status != models.StatusActive || sub.DeletedAt.Valid {
 		hold, err := a.store.HoldIfInactive(ctx, d.ID, sub.ID, run)
 		if err != nil {

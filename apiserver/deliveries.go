@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/workflows"
 )
 
 func (s *Server) registerDeliveryRoutes(r gin.IRouter) {
@@ -67,6 +68,27 @@ func (s *Server) handleDeliveryGet(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	var live *engine.LiveState
+	var own string
+	if !models.DeliveryFinal(d.Status) {
+		// The delivery's own workflow: in inline-first mode the row may still point at the
+		// event workflow that made the first attempt while the retries wait to start.
+		own = workflows.DeliveryWorkflowID(d.CompanyID, d.EventID, d.SubscriberID, d.Series)
+		live, err = s.engine.DescribeDelivery(ctx, own, "")
+		switch {
+		case err == nil:
+			// Read the row again: the answer must not show an older state than the live one.
+			if d, err = s.store.TenantDelivery(ctx, tenant(c), id); err != nil {
+				s.writeError(c, err)
+				return
+			}
+		case models.ErrorCode(err) == models.ENOTFOUND:
+			live = nil // not started yet (the event is still fanning out)
+		default:
+			s.writeError(c, err)
+			return
+		}
+	}
 	attempts, err := s.store.ListAttempts(ctx, d.ID)
 	if err != nil {
 		s.writeError(c, err)
@@ -80,22 +102,13 @@ func (s *Server) handleDeliveryGet(c *gin.Context) {
 		out.Attempts[i] = attemptResponse{Attempt: a.Attempt, AttemptedOn: a.AttemptedOn.UTC().Format(time.RFC3339Nano),
 			ResponseCode: a.ResponseCode, ResponseTime: round2(a.ResponseTimeMS), Error: a.Error, ErrorClass: a.ErrorClass, ResponseBody: a.ResponseBody}
 	}
-	if !models.DeliveryFinal(d.Status) {
-		live, err := s.engine.DescribeDelivery(ctx, d.WorkflowID, "")
-		switch {
-		case err == nil:
-			out.RunID = live.RunID
-			out.Live = &liveResponse{WorkflowStatus: live.WorkflowStatus, Phase: live.Phase, CurrentAttempt: live.CurrentAttempt,
-				LastFailure: live.LastFailure, WaitingForRelease: live.WaitingForRelease}
-			if live.NextAttemptAt != nil {
-				t := live.NextAttemptAt.UTC().Format(time.RFC3339Nano)
-				out.Live.NextAttemptAt = &t
-			}
-		case models.ErrorCode(err) == models.ENOTFOUND:
-			// Not started yet (the event is still fanning out).
-		default:
-			s.writeError(c, err)
-			return
+	if live != nil && !models.DeliveryFinal(d.Status) {
+		out.WorkflowID, out.RunID = own, live.RunID
+		out.Live = &liveResponse{WorkflowStatus: live.WorkflowStatus, Phase: live.Phase, CurrentAttempt: live.CurrentAttempt,
+			LastFailure: live.LastFailure, WaitingForRelease: live.WaitingForRelease}
+		if live.NextAttemptAt != nil {
+			t := live.NextAttemptAt.UTC().Format(time.RFC3339Nano)
+			out.Live.NextAttemptAt = &t
 		}
 	}
 	out.TemporalUIURL = engine.UIURL(s.cfg.TemporalUIURL, s.cfg.Namespace, out.WorkflowID, out.RunID)

@@ -53,6 +53,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 		case first && in.Continue:
 			// The event workflow made the first attempt (inline-first mode) and it failed.
 			delay = in.ContinueAfter
+			state.LastFailure = in.LastFailure
 		default:
 			state = DeliveryState{Phase: PhaseAttempting, Attempt: offset + 1}
 			res, err = deliverOnce(ctx, in, offset)

@@ -149,7 +149,7 @@ func firstAttempts(ctx workflow.Context, prep PrepareResult) ([]childStart, erro
 	inFlight, next := 0, 0
 	launch := func(i int) {
 		d := prep.Deliveries[i]
-		f := workflow.ExecuteLocalActivity(lctx, ActivityDeliver, DeliverInput{DeliveryID: d.DeliveryID, EventRowID: prep.EventRowID})
+		f := workflow.ExecuteLocalActivity(lctx, ActivityDeliver, DeliverInput{DeliveryID: d.DeliveryID, EventRowID: prep.EventRowID, Inline: true})
 		sel.AddFuture(f, func(f workflow.Future) {
 			results[i].err = f.Get(ctx, &results[i].res)
 			inFlight--
@@ -181,6 +181,7 @@ func firstAttempts(ctx workflow.Context, prep PrepareResult) ([]childStart, erro
 			input.AttemptOffset = 1
 			input.ContinueAfter = retryDelay(r.err, prep.Retry.InitialInterval)
 			input.Continue = true
+			input.LastFailure = failureMessage(r.err)
 			children = append(children, childStart{planned: d, input: input})
 		default:
 			if _, err := failDelivery(ctx, input, r.err); err != nil {

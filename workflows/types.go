@@ -87,6 +87,8 @@ type DeliveryInput struct {
 	// the workflow waits ContinueAfter, then continues the series as a regular activity.
 	Continue      bool          `json:"continue,omitempty"`
 	ContinueAfter time.Duration `json:"continue_after,omitempty"`
+	// LastFailure is why that attempt failed, for the delivery's live state.
+	LastFailure string `json:"last_failure,omitempty"`
 }
 
 // Delivery outcomes, as the Deliver activity reports them and as DeliveryWorkflow ends.
@@ -104,6 +106,11 @@ type DeliverInput struct {
 	DeliveryID    int64 `json:"delivery_id"`
 	EventRowID    int64 `json:"event_row_id"`
 	AttemptOffset int   `json:"attempt_offset,omitempty"`
+	// Inline marks a first attempt made by the event workflow (inline-first mode). When
+	// the subscriber is not active it then leaves the delivery as it is and answers
+	// OutcomeQueued: the DeliveryWorkflow started for it marks it queued itself, under the
+	// lock that re-activation takes, so that its release cannot be missed.
+	Inline bool `json:"inline,omitempty"`
 }
 
 // DeliverResult is the result of the Deliver activity. In inline-first mode it is what
