@@ -82,125 +82,135 @@ func (s *stack) setStatus(subID int64, status string) {
 }
 
 func TestGoneBlocksAndQueues(t *testing.T) {
-	s := startStack(t, storetest.Databases(t)[0], nil)
-	var gone atomic.Bool
-	gone.Store(true)
-	rc := newReceiver(t, func(int, *http.Request) int {
-		if gone.Load() {
-			return http.StatusGone
+	forEachMode(t, func(t *testing.T, mode string) {
+		s := startStack(t, storetest.Databases(t)[0], withMode(mode))
+		var gone atomic.Bool
+		gone.Store(true)
+		rc := newReceiver(t, func(int, *http.Request) int {
+			if gone.Load() {
+				return http.StatusGone
+			}
+			return http.StatusOK
+		})
+		sub := s.createSubscriber(rc.URL, func(b map[string]any) { b["email_id"] = "ops@example.com" })
+		s.send("g1")
+		waitFor(t, 20*time.Second, "the 410 to fail the delivery", func() bool { return s.deliveryStatus(sub, "g1") == models.DeliveryFailed })
+		if n := len(rc.requests()); n != 1 {
+			t.Fatalf("receiver got %d requests, want 1: 410 is not retried", n)
 		}
-		return http.StatusOK
-	})
-	sub := s.createSubscriber(rc.URL, func(b map[string]any) { b["email_id"] = "ops@example.com" })
-	s.send("g1")
-	waitFor(t, 20*time.Second, "the 410 to fail the delivery", func() bool { return s.deliveryStatus(sub, "g1") == models.DeliveryFailed })
-	if n := len(rc.requests()); n != 1 {
-		t.Fatalf("receiver got %d requests, want 1: 410 is not retried", n)
-	}
-	waitFor(t, 10*time.Second, "the subscriber to be blocked", func() bool { return s.subscriberStatus(sub) == models.StatusBlocked })
-	notes, err := s.Store().ListNotifications(context.Background(), models.Tenant{OrganizationID: "org-1", ExtensionID: "ext-1"}, 10)
-	if err != nil || len(notes) != 1 || notes[0].Email != "ops@example.com" || notes[0].SubscriberID != sub {
-		t.Fatalf("notifications = %+v, %v; want one for ops@example.com", notes, err)
-	}
+		waitFor(t, 10*time.Second, "the subscriber to be blocked", func() bool { return s.subscriberStatus(sub) == models.StatusBlocked })
+		notes, err := s.Store().ListNotifications(context.Background(), models.Tenant{OrganizationID: "org-1", ExtensionID: "ext-1"}, 10)
+		if err != nil || len(notes) != 1 || notes[0].Email != "ops@example.com" || notes[0].SubscriberID != sub {
+			t.Fatalf("notifications = %+v, %v; want one for ops@example.com", notes, err)
+		}
 
-	// A new event for a blocked subscriber waits, and goes out on re-activation.
-	s.send("g2")
-	waitFor(t, 20*time.Second, "the new delivery to queue", func() bool { return s.deliveryStatus(sub, "g2") == models.DeliveryQueued })
-	time.Sleep(300 * time.Millisecond)
-	if n := len(rc.requests()); n != 1 {
-		t.Fatalf("a blocked subscriber got a request (%d in all)", n)
-	}
-	gone.Store(false)
-	s.setStatus(sub, models.StatusActive)
-	waitFor(t, 20*time.Second, "the queued delivery after re-activation", func() bool { return s.deliveryStatus(sub, "g2") == models.DeliverySucceeded })
-	if got := s.deliveryStatus(sub, "g1"); got != models.DeliveryFailed {
-		t.Fatalf("the failed delivery became %s; only queued deliveries are released", got)
-	}
+		// A new event for a blocked subscriber waits, and goes out on re-activation.
+		s.send("g2")
+		waitFor(t, 20*time.Second, "the new delivery to queue", func() bool { return s.deliveryStatus(sub, "g2") == models.DeliveryQueued })
+		time.Sleep(300 * time.Millisecond)
+		if n := len(rc.requests()); n != 1 {
+			t.Fatalf("a blocked subscriber got a request (%d in all)", n)
+		}
+		gone.Store(false)
+		s.setStatus(sub, models.StatusActive)
+		waitFor(t, 20*time.Second, "the queued delivery after re-activation", func() bool { return s.deliveryStatus(sub, "g2") == models.DeliverySucceeded })
+		if got := s.deliveryStatus(sub, "g1"); got != models.DeliveryFailed {
+			t.Fatalf("the failed delivery became %s; only queued deliveries are released", got)
+		}
+	})
 }
 
 func TestExhaustedRetriesBlock(t *testing.T) {
-	s := startStack(t, storetest.Databases(t)[0], nil)
-	rc := newReceiver(t, func(int, *http.Request) int { return http.StatusInternalServerError })
-	sub := s.createSubscriber(rc.URL, nil)
-	s.send("x1")
-	waitFor(t, 30*time.Second, "the retries to run out", func() bool { return s.deliveryStatus(sub, "x1") == models.DeliveryFailed })
-	d := s.deliveries(sub)["x1"]
-	if got, want := len(rc.requests()), fastRetry.MaximumAttempts; got != want || d.Attempts != want {
-		t.Fatalf("receiver got %d requests, delivery records %d attempts; want %d", got, d.Attempts, want)
-	}
-	waitFor(t, 10*time.Second, "the subscriber to be blocked", func() bool { return s.subscriberStatus(sub) == models.StatusBlocked })
-	attempts, _ := s.Store().ListAttempts(context.Background(), d.ID)
-	for i, a := range attempts {
-		if a.Attempt != i+1 || a.ResponseCode != 500 || a.ErrorClass != models.ErrClassServer || a.ResponseBody == "" {
-			t.Fatalf("attempt %d = %+v", i+1, a)
+	forEachMode(t, func(t *testing.T, mode string) {
+		s := startStack(t, storetest.Databases(t)[0], withMode(mode))
+		rc := newReceiver(t, func(int, *http.Request) int { return http.StatusInternalServerError })
+		sub := s.createSubscriber(rc.URL, nil)
+		s.send("x1")
+		waitFor(t, 30*time.Second, "the retries to run out", func() bool { return s.deliveryStatus(sub, "x1") == models.DeliveryFailed })
+		d := s.deliveries(sub)["x1"]
+		if got, want := len(rc.requests()), fastRetry.MaximumAttempts; got != want || d.Attempts != want {
+			t.Fatalf("receiver got %d requests, delivery records %d attempts; want %d", got, d.Attempts, want)
 		}
-	}
+		waitFor(t, 10*time.Second, "the subscriber to be blocked", func() bool { return s.subscriberStatus(sub) == models.StatusBlocked })
+		attempts, _ := s.Store().ListAttempts(context.Background(), d.ID)
+		for i, a := range attempts {
+			if a.Attempt != i+1 || a.ResponseCode != 500 || a.ErrorClass != models.ErrClassServer || a.ResponseBody == "" {
+				t.Fatalf("attempt %d = %+v", i+1, a)
+			}
+		}
+	})
 }
 
 func TestInactiveQueueReleasesInOrder(t *testing.T) {
-	s := startStack(t, storetest.Databases(t)[0], nil)
-	rc := newReceiver(t, nil)
-	sub := s.createSubscriber(rc.URL, func(b map[string]any) { b["status"] = "inactive"; b["inactive_policy"] = "queue" })
-	ids := []string{"q1", "q2", "q3", "q4", "q5"}
-	for _, id := range ids {
-		s.send(id)
-	}
-	waitFor(t, 20*time.Second, "five queued deliveries", func() bool {
-		n := 0
-		for _, d := range s.deliveries(sub) {
-			if d.Status == models.DeliveryQueued {
-				n++
+	forEachMode(t, func(t *testing.T, mode string) {
+		s := startStack(t, storetest.Databases(t)[0], withMode(mode))
+		rc := newReceiver(t, nil)
+		sub := s.createSubscriber(rc.URL, func(b map[string]any) { b["status"] = "inactive"; b["inactive_policy"] = "queue" })
+		ids := []string{"q1", "q2", "q3", "q4", "q5"}
+		for _, id := range ids {
+			s.send(id)
+		}
+		waitFor(t, 20*time.Second, "five queued deliveries", func() bool {
+			n := 0
+			for _, d := range s.deliveries(sub) {
+				if d.Status == models.DeliveryQueued {
+					n++
+				}
+			}
+			return n == len(ids)
+		})
+		if n := len(rc.requests()); n != 0 {
+			t.Fatalf("an inactive subscriber got %d requests", n)
+		}
+		// Queue order is acceptance order: the events went in as q1…q5.
+		s.setStatus(sub, models.StatusActive)
+		waitFor(t, 30*time.Second, "the released deliveries", func() bool { return len(rc.requests()) == len(ids) })
+		for i, r := range rc.requests() {
+			if got := r.Header.Get("x-fp-event-id"); got != ids[i] {
+				t.Fatalf("request %d carried %s, want %s: released out of order", i, got, ids[i])
 			}
 		}
-		return n == len(ids)
 	})
-	if n := len(rc.requests()); n != 0 {
-		t.Fatalf("an inactive subscriber got %d requests", n)
-	}
-	// Queue order is acceptance order: the events went in as q1…q5.
-	s.setStatus(sub, models.StatusActive)
-	waitFor(t, 30*time.Second, "the released deliveries", func() bool { return len(rc.requests()) == len(ids) })
-	for i, r := range rc.requests() {
-		if got := r.Header.Get("x-fp-event-id"); got != ids[i] {
-			t.Fatalf("request %d carried %s, want %s: released out of order", i, got, ids[i])
-		}
-	}
 }
 
 func TestInactiveDiscard(t *testing.T) {
-	s := startStack(t, storetest.Databases(t)[0], nil)
-	rc := newReceiver(t, nil)
-	sub := s.createSubscriber(rc.URL, func(b map[string]any) { b["status"] = "inactive"; b["inactive_policy"] = "discard" })
-	s.send("d1")
-	waitFor(t, 20*time.Second, "the delivery to be discarded", func() bool { return s.deliveryStatus(sub, "d1") == models.DeliveryDiscarded })
-	s.setStatus(sub, models.StatusActive)
-	s.send("d2")
-	waitFor(t, 20*time.Second, "the next delivery", func() bool { return s.deliveryStatus(sub, "d2") == models.DeliverySucceeded })
-	reqs := rc.requests()
-	if len(reqs) != 1 || reqs[0].Header.Get("x-fp-event-id") != "d2" {
-		t.Fatalf("receiver got %d requests; want only d2", len(reqs))
-	}
+	forEachMode(t, func(t *testing.T, mode string) {
+		s := startStack(t, storetest.Databases(t)[0], withMode(mode))
+		rc := newReceiver(t, nil)
+		sub := s.createSubscriber(rc.URL, func(b map[string]any) { b["status"] = "inactive"; b["inactive_policy"] = "discard" })
+		s.send("d1")
+		waitFor(t, 20*time.Second, "the delivery to be discarded", func() bool { return s.deliveryStatus(sub, "d1") == models.DeliveryDiscarded })
+		s.setStatus(sub, models.StatusActive)
+		s.send("d2")
+		waitFor(t, 20*time.Second, "the next delivery", func() bool { return s.deliveryStatus(sub, "d2") == models.DeliverySucceeded })
+		reqs := rc.requests()
+		if len(reqs) != 1 || reqs[0].Header.Get("x-fp-event-id") != "d2" {
+			t.Fatalf("receiver got %d requests; want only d2", len(reqs))
+		}
+	})
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
-	s := startStack(t, storetest.Databases(t)[0], nil)
-	rc := newReceiver(t, func(n int, r *http.Request) int {
-		if n == 1 {
-			return http.StatusTooManyRequests
+	forEachMode(t, func(t *testing.T, mode string) {
+		s := startStack(t, storetest.Databases(t)[0], withMode(mode))
+		rc := newReceiver(t, func(n int, r *http.Request) int {
+			if n == 1 {
+				return http.StatusTooManyRequests
+			}
+			return http.StatusOK
+		})
+		// The receiver's handler cannot set headers after choosing the status, so wrap it.
+		inner := rc.Config.Handler
+		rc.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "2")
+			inner.ServeHTTP(w, r)
+		})
+		sub := s.createSubscriber(rc.URL, nil)
+		s.send("ra1")
+		waitFor(t, 20*time.Second, "the retry", func() bool { return s.deliveryStatus(sub, "ra1") == models.DeliverySucceeded })
+		reqs := rc.requests()
+		if gap := reqs[1].At.Sub(reqs[0].At); gap < 2*time.Second {
+			t.Fatalf("the retry came %v after a 429 with Retry-After: 2 (the policy alone waits %v)", gap, fastRetry.InitialInterval)
 		}
-		return http.StatusOK
 	})
-	// The receiver's handler cannot set headers after choosing the status, so wrap it.
-	inner := rc.Config.Handler
-	rc.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "2")
-		inner.ServeHTTP(w, r)
-	})
-	sub := s.createSubscriber(rc.URL, nil)
-	s.send("ra1")
-	waitFor(t, 20*time.Second, "the retry", func() bool { return s.deliveryStatus(sub, "ra1") == models.DeliverySucceeded })
-	reqs := rc.requests()
-	if gap := reqs[1].At.Sub(reqs[0].At); gap < 2*time.Second {
-		t.Fatalf("the retry came %v after a 429 with Retry-After: 2 (the policy alone waits %v)", gap, fastRetry.InitialInterval)
-	}
 }

@@ -85,58 +85,60 @@ func (p *process) kill() {
 // delivery's first attempt failed, starts it again on the same data directory, and checks
 // that the retry goes out and the delivery completes.
 func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
-	dataDir := t.TempDir()
-	rc := newReceiver(t, func(n int, _ *http.Request) int {
-		if n == 1 {
-			return http.StatusInternalServerError
+	forEachMode(t, func(t *testing.T, mode string) {
+		dataDir := t.TempDir()
+		rc := newReceiver(t, func(n int, _ *http.Request) int {
+			if n == 1 {
+				return http.StatusInternalServerError
+			}
+			return http.StatusOK
+		})
+		// The first retry waits 3 s: long enough to kill and restart within it.
+		retryEnv := []string{"HOOKFLOW_RETRY_INITIAL_INTERVAL=3s", "HOOKFLOW_RETRY_MAX_INTERVAL=5s", "HOOKFLOW_DELIVERY_MODE=" + mode}
+		p := startDev(t, dataDir, retryEnv...)
+		if code := callAPI(t, p.apiURL, testAdminToken, "POST", partnerBase+"/company/3/subscriber",
+			subscriberBody(rc.URL, "restart-secret", "company/product/update/v1"), nil); code != 201 {
+			t.Fatalf("create subscriber: %d\n%s", code, p.log())
 		}
-		return http.StatusOK
-	})
-	// The first retry waits 3 s: long enough to kill and restart within it.
-	retryEnv := []string{"HOOKFLOW_RETRY_INITIAL_INTERVAL=3s", "HOOKFLOW_RETRY_MAX_INTERVAL=5s"}
-	p := startDev(t, dataDir, retryEnv...)
-	if code := callAPI(t, p.apiURL, testAdminToken, "POST", partnerBase+"/company/3/subscriber",
-		subscriberBody(rc.URL, "restart-secret", "company/product/update/v1"), nil); code != 201 {
-		t.Fatalf("create subscriber: %d\n%s", code, p.log())
-	}
-	event := map[string]any{"id": "upd-1", "event_slug": "company/product/update/v1", "payload": map[string]any{"uid": 1}}
-	if code := callAPI(t, p.apiURL, testAdminToken, "POST", "/service/platform/webhook/v1.0/company/3/events", event, nil); code != 202 {
-		t.Fatalf("send event: %d\n%s", code, p.log())
-	}
-	waitFor(t, 30*time.Second, "the first attempt", func() bool { return len(rc.requests()) >= 1 })
-	id := deliveryIDOf(t, rc.requests()[0])
+		event := map[string]any{"id": "upd-1", "event_slug": "company/product/update/v1", "payload": map[string]any{"uid": 1}}
+		if code := callAPI(t, p.apiURL, testAdminToken, "POST", "/service/platform/webhook/v1.0/company/3/events", event, nil); code != 202 {
+			t.Fatalf("send event: %d\n%s", code, p.log())
+		}
+		waitFor(t, 30*time.Second, "the first attempt", func() bool { return len(rc.requests()) >= 1 })
+		id := deliveryIDOf(t, rc.requests()[0])
 
-	// Let the failed attempt be recorded, then crash.
-	store := openDevStore(t, dataDir)
-	waitFor(t, 10*time.Second, "the failed attempt to be recorded", func() bool {
-		a, err := store.ListAttempts(context.Background(), id)
-		return err == nil && len(a) == 1
-	})
-	time.Sleep(300 * time.Millisecond)
-	p.kill()
-	if n := len(rc.requests()); n != 1 {
-		t.Fatalf("receiver got %d requests before the restart, want 1", n)
-	}
+		// Let the failed attempt be recorded, then crash.
+		store := openDevStore(t, dataDir)
+		waitFor(t, 10*time.Second, "the failed attempt to be recorded", func() bool {
+			a, err := store.ListAttempts(context.Background(), id)
+			return err == nil && len(a) == 1
+		})
+		time.Sleep(300 * time.Millisecond)
+		p.kill()
+		if n := len(rc.requests()); n != 1 {
+			t.Fatalf("receiver got %d requests before the restart, want 1", n)
+		}
 
-	restarted := time.Now()
-	p2 := startDev(t, dataDir, retryEnv...)
-	t.Logf("restarted in %v", time.Since(restarted))
-	waitFor(t, 60*time.Second, "the retry after the restart", func() bool { return len(rc.requests()) >= 2 })
-	t.Logf("retry arrived %v after the restart began", time.Since(restarted))
-	if os.Getenv("DEBUG_RESTART") != "" {
-		t.Log(p2.log())
-	}
-	waitFor(t, 10*time.Second, "the delivery to succeed", func() bool {
-		d, err := store.DeliveryByID(context.Background(), id)
-		return err == nil && d.Status == models.DeliverySucceeded
+		restarted := time.Now()
+		p2 := startDev(t, dataDir, retryEnv...)
+		t.Logf("restarted in %v", time.Since(restarted))
+		waitFor(t, 60*time.Second, "the retry after the restart", func() bool { return len(rc.requests()) >= 2 })
+		t.Logf("retry arrived %v after the restart began", time.Since(restarted))
+		if os.Getenv("DEBUG_RESTART") != "" {
+			t.Log(p2.log())
+		}
+		waitFor(t, 10*time.Second, "the delivery to succeed", func() bool {
+			d, err := store.DeliveryByID(context.Background(), id)
+			return err == nil && d.Status == models.DeliverySucceeded
+		})
+		attempts, err := store.ListAttempts(context.Background(), id)
+		if err != nil || len(attempts) != 2 || attempts[0].ResponseCode != 500 || attempts[1].ResponseCode != 200 || attempts[1].Attempt != 2 {
+			t.Fatalf("attempts = %+v, %v\n%s", attempts, err, p2.log())
+		}
+		if rc.requests()[0].Header.Get("webhook-id") != rc.requests()[1].Header.Get("webhook-id") {
+			t.Error("webhook-id changed across the restart")
+		}
 	})
-	attempts, err := store.ListAttempts(context.Background(), id)
-	if err != nil || len(attempts) != 2 || attempts[0].ResponseCode != 500 || attempts[1].ResponseCode != 200 || attempts[1].Attempt != 2 {
-		t.Fatalf("attempts = %+v, %v\n%s", attempts, err, p2.log())
-	}
-	if rc.requests()[0].Header.Get("webhook-id") != rc.requests()[1].Header.Get("webhook-id") {
-		t.Error("webhook-id changed across the restart")
-	}
 }
 
 // openDevStore opens the application database of a dev data directory beside the

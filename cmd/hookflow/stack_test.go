@@ -225,3 +225,17 @@ func subscriberBody(url, secret string, slugs ...string) map[string]any {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// forEachMode runs fn as a subtest in each delivery mode: the observable results must not
+// depend on it.
+func forEachMode(t *testing.T, fn func(t *testing.T, mode string)) {
+	t.Helper()
+	for _, mode := range []string{workflows.ModeChild, workflows.ModeInlineFirst} {
+		t.Run(mode, func(t *testing.T) { fn(t, mode) })
+	}
+}
+
+// withMode configures a stack's delivery mode.
+func withMode(mode string) func(*main.Config) {
+	return func(c *main.Config) { c.DeliveryMode = mode }
+}
