@@ -54,9 +54,3 @@ func (c *lru[V]) add(key []byte, v V) V {
 	}
 	return v
 }
-
-func (c *lru[V]) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

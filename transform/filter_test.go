@@ -152,7 +152,7 @@ func TestFilter_ConfigErrors(t *testing.T) {
 		{"TooManyDeepInside", `{"logic":"AND","conditions":[` + ok + `,{"logic":"OR","conditions":[` + strings.Repeat(ok+",", 6) + ok + `]}]}`, "conditions[1].conditions", "at most 5"},
 		{"QueryWithoutDollar", `{"logic":"AND","conditions":[` + ok + `,` + expression("brand.uid", "x => x") + `]}`, "conditions[1].query", "starting with $"},
 		{"QuerySyntax", expression("$.a[", "x => x"), "query", "invalid JSONPath"},
-		{"QueryEndsWithDescent", expression("$.a..", "x => x"), "query", "cannot end with .."},
+		{"QueryEndsWithDescent", expression("$.a..", "x => x"), "query", "cannot end with a recursive descent (..)"},
 		{"QueryDollarInFilter", expression("$.items[?(@.price > $.min)]", "x => x"), "query", "$ inside a filter"},
 		{"QueryTwoDescents", expression("$..items..price", "x => x"), "query", "at most 1 recursive descent"},
 		{"QueryDescentInFilter", expression("$..items[?(@..price > 1)]", "x => x"), "query", "at most 1 recursive descent"},

@@ -85,7 +85,7 @@ func compileQuery(src string, maxBytes int) (q *query, err error) {
 	}
 	if n := len(q.sel); n > 0 {
 		if _, ok := q.sel[n-1].(jp.Descent); ok {
-			return nil, fmt.Errorf("a query cannot end with ..")
+			return nil, fmt.Errorf("a query cannot end with a recursive descent (..)")
 		}
 	}
 	return q, nil
