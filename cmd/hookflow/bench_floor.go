@@ -51,10 +51,9 @@ const floorActivityName = "FloorNoop"
 
 // floorRun counts the children's activities as they complete.
 type floorRun struct {
-	mu    sync.Mutex
-	done  int
-	first time.Time
-	last  time.Time
+	mu   sync.Mutex
+	done int
+	last time.Time
 }
 
 func (r *floorRun) noop(ctx context.Context, _ string) error {
