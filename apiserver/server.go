@@ -91,6 +91,12 @@ type Config struct {
 	// TemporalUIURL and Namespace build links into Temporal UI; no link without a URL.
 	TemporalUIURL string
 	Namespace     string
+	// RateLimit is how many requests per second each caller (an API key, or the admin
+	// token) may make to the authenticated endpoints, in bursts of up to RateBurst; a
+	// request over it answers 429 with Retry-After. 0 means no limit. DefaultRateLimit
+	// and DefaultRateBurst suit a deployment.
+	RateLimit int
+	RateBurst int
 }
 
 // Deps are the API's collaborators.
@@ -118,6 +124,7 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	router    *gin.Engine
+	limiter   *rateLimiter // nil: no rate limit
 
 	catalogue catalogueCache
 }
@@ -129,6 +136,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("apiserver: an admin token is required")
 	case len(cfg.AdminToken) < 16:
 		return nil, errors.New("apiserver: the admin token must be at least 16 characters")
+	case cfg.RateLimit < 0:
+		return nil, errors.New("apiserver: the rate limit must not be negative (0 means no limit)")
+	case cfg.RateLimit > 0 && cfg.RateBurst < 1:
+		return nil, errors.New("apiserver: the rate limit's burst must be at least 1")
 	case deps.Store == nil:
 		return nil, errors.New("apiserver: a store is required")
 	case deps.Engine == nil:
@@ -145,7 +156,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, store: deps.Store, engine: deps.Engine, sender: deps.Sender, transform: deps.Transform, metrics: deps.Metrics, log: deps.Logger, now: deps.Now, router: gin.New()}
+	s := &Server{cfg: cfg, store: deps.Store, engine: deps.Engine, sender: deps.Sender, transform: deps.Transform, metrics: deps.Metrics, log: deps.Logger, now: deps.Now, router: gin.New(),
+		limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst)}
 	s.routes()
 	return s, nil
 }
@@ -171,7 +183,7 @@ func (s *Server) routes() {
 	s.registerDocsRoutes(r)
 	s.registerAdminRoutes(r)
 
-	authed := r.Group("", s.authenticate())
+	authed := r.Group("", s.authenticate(), s.rateLimit())
 	s.registerCatalogueRoutes(authed.Group(commonBase))
 	s.registerEventRoutes(authed.Group(platformBase))
 	s.registerAPIKeyRoutes(authed.Group(adminBase, s.requireAdmin()))

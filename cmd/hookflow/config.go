@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
 )
@@ -47,6 +48,11 @@ type Config struct {
 	TemporalNamespace string
 	// TemporalUIURL is linked from delivery details; dev sets it to its embedded UI.
 	TemporalUIURL string
+
+	// RateLimit is the API's limit of requests per second per API key (and for the
+	// admin token), in bursts of up to RateBurst; 0 means no limit.
+	RateLimit int
+	RateBurst int
 
 	// Network decides which webhook destinations are allowed.
 	Network models.NetworkPolicy
@@ -98,6 +104,8 @@ func DefaultConfig(cmd string) Config {
 		Retry:              DefaultRetry,
 		DeliveryMode:       workflows.ModeChild,
 		ReleaseConcurrency: 1,
+		RateLimit:          apiserver.DefaultRateLimit,
+		RateBurst:          apiserver.DefaultRateBurst,
 		LogFormat:          "json",
 		LogLevel:           "info",
 		Network:            models.NetworkPolicy{RequireHTTPS: true},
@@ -137,6 +145,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.integer("HOOKFLOW_RETRY_MAX_ATTEMPTS", &c.Retry.MaximumAttempts)
 	env.integer("HOOKFLOW_RELEASE_CONCURRENCY", &c.ReleaseConcurrency)
 	env.str("HOOKFLOW_DELIVERY_MODE", &c.DeliveryMode)
+	env.integer("HOOKFLOW_RATE_LIMIT_RPS", &c.RateLimit)
+	env.integer("HOOKFLOW_RATE_LIMIT_BURST", &c.RateBurst)
 	if env.err != nil {
 		return env.err
 	}
@@ -213,6 +223,9 @@ func (c *Config) Validate(cmd string) error {
 	}
 	if c.ReleaseConcurrency < 1 || c.ReleaseConcurrency > 100 {
 		add("HOOKFLOW_RELEASE_CONCURRENCY must be between 1 and 100")
+	}
+	if c.RateLimit < 0 || (c.RateLimit > 0 && c.RateBurst < 1) {
+		add("HOOKFLOW_RATE_LIMIT_RPS must be ≥ 0 (0: no limit), and HOOKFLOW_RATE_LIMIT_BURST ≥ 1 with a limit")
 	}
 	r := c.Retry
 	if r.MaximumAttempts < 1 || r.InitialInterval <= 0 || r.MaximumInterval < r.InitialInterval || r.Expiration <= 0 || r.BackoffCoefficient < 1 {
