@@ -125,7 +125,8 @@ func (p NetworkPolicy) CheckURL(raw string) error {
 	if net.ParseIP(host) == nil && !validHostname(host) {
 		return fmt.Errorf("host %q is not a valid host name", host)
 	}
-	if !p.AllowLoopback && (strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost")) {
+	// "localhost." is the same name as "localhost", fully qualified.
+	if name := strings.TrimSuffix(strings.ToLower(host), "."); !p.AllowLoopback && (name == "localhost" || strings.HasSuffix(name, ".localhost")) {
 		return fmt.Errorf("points at a forbidden destination: %s is a loopback name", host)
 	}
 	return nil
