@@ -24,7 +24,11 @@ func (s *Server) registerCatalogueRoutes(r gin.IRouter) {
 
 // eventIngestRequest is the body of POST /service/platform/webhook/v1.0/company/{company_id}/events.
 type eventIngestRequest struct {
-	ID            string          `json:"id"`
+	// ID is the idempotency key; absent or null has one generated. An empty id is
+	// refused rather than taken for an absent one: it is more likely a producer's
+	// missing value, and generating an id would silently drop the idempotency the
+	// producer asked for.
+	ID            *string         `json:"id"`
 	EventSlug     string          `json:"event_slug"`
 	ApplicationID string          `json:"application_id"`
 	Payload       json.RawMessage `json:"payload"`
@@ -55,8 +59,16 @@ func (s *Server) handleEventIngest(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	var id string
+	if req.ID != nil {
+		if *req.ID == "" {
+			s.writeError(c, models.Invalid("id", "must not be empty; leave id out to have one generated"))
+			return
+		}
+		id = *req.ID
+	}
 	in, err := producer.Prepare(producer.Event{
-		CompanyID: companyID, ID: req.ID, Slug: req.EventSlug, ApplicationID: req.ApplicationID, Payload: req.Payload,
+		CompanyID: companyID, ID: id, Slug: req.EventSlug, ApplicationID: req.ApplicationID, Payload: req.Payload,
 	}, s.now())
 	if err != nil {
 		s.writeError(c, err)
@@ -67,16 +79,16 @@ func (s *Server) handleEventIngest(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if req.ID != "" {
+	if id != "" {
 		// Temporal rejects a second start of the same workflow id while it remembers the
 		// first run (the namespace's retention); the stored event remembers it for good.
-		exists, err := s.store.EventExists(ctx, companyID, req.ID)
+		exists, err := s.store.EventExists(ctx, companyID, id)
 		if err != nil {
 			s.writeError(c, err)
 			return
 		}
 		if exists {
-			c.JSON(http.StatusAccepted, eventIngestResponse{EventID: req.ID, WorkflowID: producer.WorkflowID(in), Duplicate: true})
+			c.JSON(http.StatusAccepted, eventIngestResponse{EventID: id, WorkflowID: producer.WorkflowID(in), Duplicate: true})
 			return
 		}
 	}
