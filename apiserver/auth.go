@@ -28,6 +28,13 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			c.Next()
 			return
 		}
+		if !isText(token) {
+			// No key holds anything else, and the store's database would refuse the
+			// lookup with an error rather than find nothing.
+			c.Header("WWW-Authenticate", `Bearer realm="hookflow", error="invalid_token"`)
+			s.writeError(c, models.Errorf(models.EUNAUTHORIZED, "invalid or revoked API key"))
+			return
+		}
 		p, err := s.store.Authenticate(c.Request.Context(), token)
 		if err != nil {
 			if models.ErrorCode(err) == models.ENOTFOUND || models.ErrorCode(err) == models.EUNAUTHORIZED {

@@ -128,6 +128,8 @@ func TestBadInputEvents(t *testing.T) {
 		{"EncodedSurrogateInPayload", eventJSON("{\"s\":\"\xed\xa0\x80\"}"), 400, "payload.s"},
 		{"OverlongUTF8InSlug", "{\"event_slug\":\"company/product/create/v1\xc0\xaf\",\"payload\":{}}", 400, "event_slug"},
 		{"LoneSurrogateInSlug", `{"event_slug":"company/product/create/v1\ud800","payload":{}}`, 400, "event_slug"},
+		// PostgreSQL cannot store NUL in text; the payload is stored as bytes and keeps it.
+		{"NULInApplicationID", `{"event_slug":"` + okSlug + `","application_id":"web\u0000","payload":{}}`, 400, "application_id"},
 
 		// Numbers: a number beyond the float64 range would reach receivers as Infinity
 		// (JSON.parse), which JSON.stringify prints as null; it is refused rather than
@@ -207,6 +209,7 @@ func TestBadInputEventsAccepted(t *testing.T) {
 		// keeps it too, escaped again on output.
 		{"LoneSurrogateEscape", `{"s":"\ud800"}`, `{"s":"\ud800"}`},
 		{"SurrogatePair", `{"s":"\ud83d\ude00"}`, `{"s":"😀"}`},
+		{"NUL", `{"s":"a\u0000b"}`, `{"s":"a\u0000b"}`},
 		// Keys that differ only by case are different keys.
 		{"KeysDifferingByCase", `{"a":1,"A":2}`, `{"a":1,"A":2}`},
 		// 62 levels inside the payload (64 with the body and the payload object).
@@ -285,6 +288,8 @@ func TestBadInputSubscribers(t *testing.T) {
 		{"InvalidUTF8InName", subscriberJSON("\"caf\xc3\x28\"", u), 400, "name"},
 		{"LoneSurrogateInName", subscriberJSON(`"bad \udc00 name"`, u), 400, "name"},
 		{"LoneSurrogateInHeader", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"\ud800"}}`, 400, "custom_headers.X-Team"},
+		{"NULInName", subscriberJSON(`"a\u0000b"`, u), 400, "name"},
+		{"NULInEmail", `{"name":"n","webhook_url":` + u + `,"email_id":"ops\u0000@example.com","events":[{"slug":"` + okSlug + `"}]}`, 400, "email_id"},
 		{"LoneSurrogateInHeaderName", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-\ud800":"a"}}`, 400, "custom_headers.*"},
 
 		{"TimeoutOverflow", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"timeout_ms":1e400}`, 400, "timeout_ms"},
@@ -444,4 +449,53 @@ func TestBadInputWebhookURLs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBadInputParams sends path parameters, query values and credentials that are not
+// text: they are refused before they reach the database, which would fail on them
+// (PostgreSQL refuses NUL and invalid UTF-8).
+func TestBadInputParams(t *testing.T) {
+	cases := []struct {
+		Name, Method, Path string
+		Body               string
+		Status             int
+		Field              string
+	}{
+		{"OrganizationNUL", "GET", partnerBase("a%00b", "e") + "/subscriber", "", 400, "organization_id"},
+		{"OrganizationNotUTF8", "GET", partnerBase("a%FFb", "e") + "/subscriber", "", 400, "organization_id"},
+		{"ExtensionNUL", "GET", partnerBase("o", "%00") + "/report/queue", "", 400, "extension_id"},
+		{"SearchNUL", "GET", partnerBase("o", "e") + "/subscriber?search=a%00", "", 400, "search"},
+		{"SearchNotUTF8", "GET", partnerBase("o", "e") + "/subscriber?search=%C3%28", "", 400, "search"},
+		{"QueryNameNotUTF8", "GET", partnerBase("o", "e") + "/subscriber?%FF=1", "", 400, "query"},
+		{"KeysOrganizationNUL", "GET", "/service/admin/webhook/v1.0/api_keys?organization_id=%00", "", 400, "organization_id"},
+		{"KeyOrganizationNUL", "POST", "/service/admin/webhook/v1.0/api_keys", `{"organization_id":"o\u0000"}`, 400, "organization_id"},
+		{"KeyNameNUL", "POST", "/service/admin/webhook/v1.0/api_keys", `{"organization_id":"o","name":"\u0000"}`, 400, "name"},
+		{"SubscriberPathNUL", "POST", partnerBase("o%00", "e") + "/company/1/subscriber", subscriberJSON(`"n"`, `"`+okURL+`"`), 400, "organization_id"},
+	}
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		ts := MustNewServer(t, db)
+		for _, tc := range cases {
+			t.Run(tc.Name, func(t *testing.T) {
+				var body any
+				if tc.Body != "" {
+					body = tc.Body
+				}
+				mustFieldError(t, doJSON(t, ts, tc.Method, tc.Path, adminToken, body), tc.Status, tc.Field)
+			})
+		}
+		t.Run("TokenNotUTF8", func(t *testing.T) {
+			// Go's HTTP server passes bytes above 0x7F in header values through.
+			for _, token := range []string{"hfk_\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff_x", "hfk_\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00_x"} {
+				rec := doJSON(t, ts, http.MethodGet, "/service/common/webhook/v1.0/me", token, nil)
+				mustStatus(t, rec, http.StatusUnauthorized)
+			}
+		})
+		keys, err := ts.Store.ListAPIKeys(context.Background(), "")
+		if err != nil {
+			t.Fatalf("list API keys: %v", err)
+		}
+		if n := countSubscribers(t, ts); n != 0 || len(keys) != 0 {
+			t.Errorf("%d subscribers and %d API keys stored after refused requests", n, len(keys))
+		}
+	})
 }

@@ -80,8 +80,9 @@ var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 //   - a key that no field declares, named by its full path (encoding/json names only the
 //     last key);
 //   - a lone UTF-16 surrogate (an escape such as \ud800) in a string that t holds as Go
-//     text, which encoding/json would replace with U+FFFD. Payloads (json.RawMessage)
-//     keep theirs: the payload package carries them through to the receiver.
+//     text, which encoding/json would replace with U+FFFD, and the NUL character, which
+//     PostgreSQL cannot store in text. Payloads (json.RawMessage) keep both: the payload
+//     package carries them through to the receiver, and the store keeps payloads as bytes.
 //
 // It also reports a string, boolean, object or array of the wrong type with its full
 // path (events[0].slug, where encoding/json says events.slug). Numbers are left to
@@ -119,8 +120,8 @@ func checkFields(t reflect.Type, v any, path string) error {
 		for i := range obj.Len() {
 			key, val := obj.At(i)
 			field := joinField(path, shownKey(key))
-			if t.Key().Kind() == reflect.String && !utf8.ValidString(key) {
-				return models.Invalid(field, "the key contains a lone UTF-16 surrogate (an escape in \\ud800-\\udfff without its pair), which is not text")
+			if t.Key().Kind() == reflect.String && !isText(key) {
+				return models.Invalid(field, "the key must be text: no lone UTF-16 surrogate (\\ud800-\\udfff without its pair), no NUL (\\u0000)")
 			}
 			if err := checkFields(t.Elem(), val, field); err != nil {
 				return err
@@ -145,6 +146,9 @@ func checkFields(t reflect.Type, v any, path string) error {
 		// a surrogate that an escape produced.
 		if !utf8.ValidString(s) {
 			return models.Invalid(path, "contains a lone UTF-16 surrogate (an escape in \\ud800-\\udfff without its pair), which is not text")
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return models.Invalid(path, "must not contain the NUL character (\\u0000)")
 		}
 	case reflect.Bool:
 		if _, ok := v.(bool); !ok {
@@ -174,6 +178,38 @@ func wrongType(path, want string, v any) error {
 		got = fmt.Sprintf("%T", v)
 	}
 	return models.Invalid(cmp.Or(path, "body"), "must be %s, not %s", want, got)
+}
+
+// isText reports whether s is UTF-8 without NUL: what the database takes as text.
+func isText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// requireText answers 400 to a request whose path parameters or query hold something
+// other than text (isText): they reach the database, and PostgreSQL refuses NUL and
+// invalid UTF-8 with an error that would otherwise be a 500.
+func (s *Server) requireText() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		for _, p := range c.Params {
+			if !isText(p.Value) {
+				s.writeError(c, models.Invalid(p.Key, "must be UTF-8 text without NUL characters"))
+				return
+			}
+		}
+		for name, values := range c.Request.URL.Query() {
+			if !isText(name) {
+				s.writeError(c, models.Invalid("query", "parameter names must be UTF-8 text without NUL characters"))
+				return
+			}
+			for _, v := range values {
+				if !isText(v) {
+					s.writeError(c, models.Invalid(name, "must be UTF-8 text without NUL characters"))
+					return
+				}
+			}
+		}
+		c.Next()
+	}
 }
 
 // fieldsByType caches jsonFields: request types are few and fixed.

@@ -183,7 +183,7 @@ func (s *Server) routes() {
 	s.registerDocsRoutes(r)
 	s.registerAdminRoutes(r)
 
-	authed := r.Group("", s.authenticate(), s.rateLimit())
+	authed := r.Group("", s.authenticate(), s.rateLimit(), s.requireText())
 	s.registerCatalogueRoutes(authed.Group(commonBase))
 	s.registerEventRoutes(authed.Group(platformBase))
 	s.registerAPIKeyRoutes(authed.Group(adminBase, s.requireAdmin()))
