@@ -39,7 +39,12 @@ func (p *process) log() string {
 // startDev starts `hookflow dev` on dataDir and waits until its API is ready.
 func startDev(t *testing.T, dataDir string, env ...string) *process {
 	t.Helper()
-	addr := freeAddr(t)
+	return startDevAt(t, dataDir, freeAddr(t), env...)
+}
+
+// startDevAt starts `hookflow dev` with its API on addr.
+func startDevAt(t *testing.T, dataDir, addr string, env ...string) *process {
+	t.Helper()
 	p := &process{done: make(chan struct{}), apiURL: "http://" + addr}
 	p.cmd = exec.Command(os.Args[0], "dev", "--data-dir", dataDir, "--http-addr", addr,
 		"--temporal-port", "0", "--ui-port", "0", "--admin-token", testAdminToken)

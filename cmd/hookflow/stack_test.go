@@ -61,6 +61,12 @@ type stack struct {
 // startStack starts a stack on db; mutate may adjust the configuration.
 func startStack(t *testing.T, db storetest.Database, mutate func(*main.Config)) *stack {
 	t.Helper()
+	return startStackParts(t, db, main.Parts{EmbeddedTemporal: true, Worker: true, API: true}, mutate)
+}
+
+// startStackParts starts the given parts of a stack on db.
+func startStackParts(t *testing.T, db storetest.Database, parts main.Parts, mutate func(*main.Config)) *stack {
+	t.Helper()
 	cfg := main.DefaultConfig("dev")
 	cfg.Memory = true
 	cfg.TemporalPort, cfg.UIPort = 0, 0
@@ -79,7 +85,7 @@ func startStack(t *testing.T, db storetest.Database, mutate func(*main.Config)) 
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
-	m := main.NewMain(cfg, main.Parts{EmbeddedTemporal: true, Worker: true, API: true}, log)
+	m := main.NewMain(cfg, parts, log)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := m.Start(ctx); err != nil {
