@@ -110,6 +110,7 @@ func TestBadInputEvents(t *testing.T) {
 		// Unknown fields. encoding/json alone would take a key that differs from a
 		// field only by case for that field.
 		{"UnknownField", `{"event_slug":"` + okSlug + `","payload":{},"priority":1}`, 400, "priority"},
+		{"EmptyKey", `{"event_slug":"` + okSlug + `","payload":{},"":1}`, 400, `""`},
 		{"FieldInOtherCase", `{"Event_Slug":"` + okSlug + `","payload":{}}`, 400, "Event_Slug"},
 		{"SameFieldTwiceByCase", `{"event_slug":"` + okSlug + `","payload":{"a":1},"PAYLOAD":{"a":2}}`, 400, "PAYLOAD"},
 

@@ -273,9 +273,12 @@ func unknownField(field, key string, fields map[string]reflect.Type) error {
 // maxShownKey bounds how much of a key an error repeats.
 const maxShownKey = 64
 
-// shownKey returns key for an error's field: cut to about maxShownKey bytes with "..."
-// when longer, a lone surrogate shown as U+FFFD.
+// shownKey returns key for an error's field: "" for the empty key, cut to about
+// maxShownKey bytes with "..." when longer, a lone surrogate shown as U+FFFD.
 func shownKey(key string) string {
+	if key == "" {
+		return `""`
+	}
 	key = strings.ToValidUTF8(key, "\uFFFD")
 	if len(key) <= maxShownKey {
 		return key
