@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"strings"
 
@@ -159,7 +160,8 @@ func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousS
 	}
 	now := s.Now()
 	sub.UpdatedOn = now
-	if previousSecret != "" && previousSecret != sub.Secret {
+	// Secrets are compared in constant time wherever they are compared.
+	if previousSecret != "" && subtle.ConstantTimeCompare([]byte(previousSecret), []byte(sub.Secret)) != 1 {
 		until := now.Add(SecretGracePeriod)
 		sub.PreviousSecret, sub.PreviousUntil = previousSecret, &until
 	}
