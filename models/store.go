@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -37,6 +38,8 @@ type Store struct {
 	Now func() time.Time
 
 	statements atomic.Int64
+	kindsMu    sync.Mutex
+	kinds      map[string]int64 // statements by kind ("INSERT attempts"), see StatementKinds
 	attempts   *attemptWriter
 }
 
@@ -259,19 +262,26 @@ func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 	}
 }
 
-// countStatements makes the store count the SQL statements it runs, for the benchmark's
-// per-delivery cost breakdown.
+// countStatements makes the store count the SQL statements it runs, in all and by kind,
+// for the benchmark's per-delivery cost breakdown.
 func (s *Store) countStatements() {
-	count := func(*gorm.DB) { s.statements.Add(1) }
+	s.kinds = map[string]int64{}
 	for _, db := range []*gorm.DB{s.db, s.rdb} {
 		if db == s.rdb && s.rdb == s.db {
 			break
 		}
-		s.registerCounter(db, count)
+		s.registerCounter(db)
 	}
 }
 
-func (s *Store) registerCounter(db *gorm.DB, count func(*gorm.DB)) {
+func (s *Store) registerCounter(db *gorm.DB) {
+	count := func(db *gorm.DB) {
+		s.statements.Add(1)
+		kind := statementKind(db.Statement.SQL.String())
+		s.kindsMu.Lock()
+		s.kinds[kind]++
+		s.kindsMu.Unlock()
+	}
 	cb := db.Callback()
 	_ = cb.Create().After("gorm:create").Register("hookflow:count_create", count)
 	_ = cb.Query().After("gorm:query").Register("hookflow:count_query", count)
@@ -279,6 +289,34 @@ func (s *Store) registerCounter(db *gorm.DB, count func(*gorm.DB)) {
 	_ = cb.Delete().After("gorm:delete").Register("hookflow:count_delete", count)
 	_ = cb.Row().After("gorm:row").Register("hookflow:count_row", count)
 	_ = cb.Raw().After("gorm:raw").Register("hookflow:count_raw", count)
+}
+
+// statementKind names a statement by its verb and first table: "SELECT deliveries",
+// "INSERT attempts", "UPDATE subscribers".
+func statementKind(sql string) string {
+	words := strings.Fields(sql)
+	if len(words) == 0 {
+		return "other"
+	}
+	verb := strings.ToUpper(words[0])
+	after := map[string]string{"SELECT": "FROM", "INSERT": "INTO", "DELETE": "FROM", "UPDATE": "UPDATE", "WITH": "FROM"}[verb]
+	for i := 0; after != "" && i < len(words)-1; i++ {
+		if strings.EqualFold(words[i], after) {
+			return verb + " " + strings.Trim(words[i+1], "\"`();")
+		}
+	}
+	return verb
+}
+
+// StatementKinds returns how many statements of each kind the store has run.
+func (s *Store) StatementKinds() map[string]int64 {
+	s.kindsMu.Lock()
+	defer s.kindsMu.Unlock()
+	out := make(map[string]int64, len(s.kinds))
+	for k, v := range s.kinds {
+		out[k] = v
+	}
+	return out
 }
 
 // Statements returns how many SQL statements the store has run (transaction BEGIN and

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +61,7 @@ type benchReport struct {
 	CPUSecondsPer1000     float64            `json:"cpu_seconds_per_1000"`
 	PeakRSSMB             float64            `json:"peak_rss_mb"`
 	SQLStatementsPerDeliv float64            `json:"sql_statements_per_delivery"`
+	SQLByKindPerDelivery  map[string]float64 `json:"sql_statements_by_kind_per_delivery,omitempty"`
 	AcceptedPerSecond     float64            `json:"events_accepted_per_second"`
 	HistoryEventsPerDeliv float64            `json:"history_events_per_delivery"`
 	Store                 string             `json:"store"`
@@ -242,7 +244,7 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		}
 		defer pprof.StopCPUProfile()
 	}
-	statements0 := m.Store().Statements()
+	statements0, kinds0 := m.Store().Statements(), m.Store().StatementKinds()
 	cpu0 := cpuTime()
 	start := time.Now()
 	err := forEach(ctx, o.Events, o.Senders, o.Rate, func(i int) error {
@@ -298,6 +300,12 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		rep.CPUSecondsPer1000 = round3(cpu.Seconds() / float64(got) * 1000)
 		// Filtered deliveries cost statements too: divide by every delivery made.
 		rep.SQLStatementsPerDeliv = round3(float64(m.Store().Statements()-statements0) / float64(o.Events*o.Subscribers))
+		rep.SQLByKindPerDelivery = map[string]float64{}
+		for k, n := range m.Store().StatementKinds() {
+			if d := n - kinds0[k]; d > 0 {
+				rep.SQLByKindPerDelivery[k] = round3(float64(d) / float64(o.Events*o.Subscribers))
+			}
+		}
 	}
 	rep.PeakRSSMB = peakRSSMB()
 	rep.HistoryEventsPerDeliv = historyPerDelivery(ctx, m, prefix+"-0")
@@ -388,6 +396,14 @@ func printBench(w io.Writer, r benchReport) {
 	row("CPU per 1000 deliveries", fmt.Sprintf("%.2f s", r.CPUSecondsPer1000))
 	row("peak RSS", fmt.Sprintf("%.0f MB", r.PeakRSSMB))
 	row("SQL statements per delivery", r.SQLStatementsPerDeliv)
+	kinds := make([]string, 0, len(r.SQLByKindPerDelivery))
+	for k := range r.SQLByKindPerDelivery {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		row("  "+k, r.SQLByKindPerDelivery[k])
+	}
 	row("history events per delivery", r.HistoryEventsPerDeliv)
 	_ = tw.Flush()
 }
