@@ -15,11 +15,8 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/apiserver"
-	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/models/storetest"
-	"github.com/hookflow/hookflow/transform"
-	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -42,20 +39,7 @@ type testServer struct {
 // MustNewServer builds a testServer on database db.
 func MustNewServer(tb testing.TB, db storetest.Database) *testServer {
 	tb.Helper()
-	st := storetest.MustOpen(tb, db.URL)
-	rcv := newReceiver(tb)
-	policy := models.NetworkPolicy{AllowLoopback: true}
-	eng := newFakeEngine()
-	srv, err := apiserver.New(apiserver.Config{
-		AdminToken: adminToken, Network: policy, TemporalUIURL: "http://127.0.0.1:8233", Namespace: "default",
-	}, apiserver.Deps{
-		Store: st, Engine: eng, Sender: webhook.NewClient(webhook.ClientOptions{Policy: policy}),
-		Transform: transform.NewEngine(transform.DefaultLimits()), Metrics: metrics.New().Handler(),
-	})
-	if err != nil {
-		tb.Fatalf("apiserver.New: %v", err)
-	}
-	return &testServer{Server: srv, Store: st, Engine: eng, Receiver: rcv}
+	return MustNewServerWith(tb, db, func(*apiserver.Config, *apiserver.Deps) {})
 }
 
 // receiver is a webhook receiver on loopback that answers 200 and counts requests.
