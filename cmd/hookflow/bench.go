@@ -244,6 +244,7 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		}
 		defer pprof.StopCPUProfile()
 	}
+	m.Store().CountStatementKinds()
 	statements0, kinds0 := m.Store().Statements(), m.Store().StatementKinds()
 	cpu0 := cpuTime()
 	start := time.Now()
