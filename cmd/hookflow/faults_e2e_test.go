@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -153,30 +152,10 @@ func sendEvents(base string, events int, prefix string) <-chan error {
 func startWorkerProcess(t *testing.T, temporalAddr, dbURL string, env ...string) *process {
 	t.Helper()
 	metricsAddr := freeAddr(t)
-	p := &process{done: make(chan struct{})}
-	p.cmd = exec.Command(os.Args[0], "worker")
-	p.cmd.Env = append(append(os.Environ(), envChild+"=1", "HOOKFLOW_LOG_LEVEL=warn",
-		"HOOKFLOW_TEMPORAL_ADDRESS="+temporalAddr, "HOOKFLOW_DATABASE_URL="+dbURL, "HOOKFLOW_METRICS_ADDR="+metricsAddr,
-		"HOOKFLOW_REQUIRE_HTTPS=false", "HOOKFLOW_ALLOW_LOOPBACK=true", "HOOKFLOW_ALLOW_PRIVATE_NETWORKS=true"), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { p.kill() })
-	waitFor(t, time.Minute, "the worker to start", func() bool {
-		select {
-		case <-p.done:
-			t.Fatalf("hookflow worker exited during start:\n%s", p.log())
-		default:
-		}
-		resp, err := http.Get("http://" + metricsAddr + "/metrics")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	p := startProcess(t, append([]string{"HOOKFLOW_LOG_LEVEL=warn",
+		"HOOKFLOW_TEMPORAL_ADDRESS=" + temporalAddr, "HOOKFLOW_DATABASE_URL=" + dbURL, "HOOKFLOW_METRICS_ADDR=" + metricsAddr,
+		"HOOKFLOW_REQUIRE_HTTPS=false", "HOOKFLOW_ALLOW_LOOPBACK=true", "HOOKFLOW_ALLOW_PRIVATE_NETWORKS=true"}, env...), "worker")
+	p.waitReady(t, "hookflow worker", "http://"+metricsAddr+"/metrics")
 	return p
 }
 
@@ -214,7 +193,7 @@ func TestWorkerKilledUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 4*time.Minute, "every delivery", func() bool { return rc.unique() >= total })
-		checkAllSucceeded(t, s, ids, events)
+		checkStoreSucceeded(t, s.Store(), ids, events)
 		dups := rc.checkDuplicates(t, total, []time.Time{killedAt})
 		t.Logf("%s: %d deliveries, %d duplicate POSTs (in flight at the kill), %v after the kill", mode, total, dups, time.Since(killedAt).Round(time.Millisecond))
 	})
@@ -261,12 +240,7 @@ func TestDevKilledUnderLoad(t *testing.T) {
 	})
 }
 
-// checkAllSucceeded fails t unless each subscriber has events deliveries, all succeeded.
-func checkAllSucceeded(t *testing.T, s *stack, subs []int64, events int) {
-	t.Helper()
-	checkStoreSucceeded(t, s.Store(), subs, events)
-}
-
+// checkStoreSucceeded fails t unless each subscriber has events deliveries, all succeeded.
 func checkStoreSucceeded(t *testing.T, store *models.Store, subs []int64, events int) {
 	t.Helper()
 	ctx := context.Background()
@@ -404,7 +378,7 @@ func TestDatabaseOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 2*time.Minute, "every delivery", func() bool { return rc.unique() >= events*subs })
-		checkAllSucceeded(t, s, ids, events)
+		checkStoreSucceeded(t, s.Store(), ids, events)
 		// A POST whose attempt could not be recorded while the database was away is
 		// repeated; it went out before the database came back.
 		dups := rc.checkDuplicates(t, events*subs, []time.Time{restored})

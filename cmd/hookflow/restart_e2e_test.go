@@ -45,39 +45,50 @@ func startDev(t *testing.T, dataDir string, env ...string) *process {
 // startDevAt starts `hookflow dev` with its API on addr.
 func startDevAt(t *testing.T, dataDir, addr string, env ...string) *process {
 	t.Helper()
-	p := &process{done: make(chan struct{}), apiURL: "http://" + addr}
-	p.cmd = exec.Command(os.Args[0], "dev", "--data-dir", dataDir, "--http-addr", addr,
-		"--temporal-port", "0", "--ui-port", "0", "--admin-token", testAdminToken)
 	level := "warn"
 	if os.Getenv("DEBUG_RESTART") != "" {
 		level = "debug"
 	}
-	p.cmd.Env = append(append(os.Environ(), envChild+"=1", "HOOKFLOW_LOG_LEVEL="+level), env...)
+	p := startProcess(t, append([]string{"HOOKFLOW_LOG_LEVEL=" + level}, env...), "dev", "--data-dir", dataDir,
+		"--http-addr", addr, "--temporal-port", "0", "--ui-port", "0", "--admin-token", testAdminToken)
+	p.apiURL = "http://" + addr
+	p.waitReady(t, "hookflow dev", p.apiURL+"/readyz")
+	return p
+}
+
+// startProcess starts this test binary as `hookflow args…` with env added to the
+// environment; the process is killed when the test ends.
+func startProcess(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
+	p := &process{done: make(chan struct{})}
+	p.cmd = exec.Command(os.Args[0], args...)
+	p.cmd.Env = append(append(os.Environ(), envChild+"=1"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(p.apiURL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
-		}
+	return p
+}
+
+// waitReady waits until url answers 200, failing t if the process exits first or takes
+// more than a minute.
+func (p *process) waitReady(t *testing.T, name, url string) {
+	t.Helper()
+	waitFor(t, time.Minute, name+" to become ready", func() bool {
 		select {
 		case <-p.done:
-			t.Fatalf("hookflow dev exited during start:\n%s", p.log())
+			t.Fatalf("%s exited during start:\n%s", name, p.log())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("hookflow dev did not become ready:\n%s", p.log())
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 }
 
 // kill ends the process at once, as a crash would.
