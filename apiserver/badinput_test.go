@@ -309,6 +309,7 @@ func TestBadInputSubscribers(t *testing.T) {
 
 		{"DuplicateTopLevelKey", `{"name":"n","webhook_url":` + u + `,"webhook_url":"https://10.0.0.1/","events":[{"slug":"` + okSlug + `"}]}`, 400, "body"},
 		{"DuplicateHeader", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-A":"1","X-A":"2"}}`, 400, "custom_headers"},
+		{"HeaderNamesDifferingByCase", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"1","x-team":"2"}}`, 400, "custom_headers.x-team"},
 		{"DuplicateInFilter", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `","filters":{"query":"$.a","query":"$.b"}}]}`, 400, "events[0].filters"},
 	}
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -161,13 +163,25 @@ func ValidateSubscriber(s *Subscriber, policy NetworkPolicy) error {
 	if len(s.CustomHeaders) > MaxCustomHeaders {
 		v.Add("custom_headers", "at most %d headers", MaxCustomHeaders)
 	}
-	for name, value := range s.CustomHeaders {
+	// Sorted, so that the first error named is the same on every call; header names are
+	// case-insensitive on the wire, so two names differing only by case would send the
+	// header twice.
+	byLower := make(map[string]string, len(s.CustomHeaders))
+	for _, name := range slices.Sorted(maps.Keys(s.CustomHeaders)) {
+		value := s.CustomHeaders[name]
 		field := "custom_headers." + name
+		lower := strings.ToLower(name)
+		first, repeated := byLower[lower]
+		if !repeated {
+			byLower[lower] = name
+		}
 		switch {
 		case !validHeaderName(name):
 			v.Add(field, "is not a valid HTTP header name")
-		case reservedHeaders[strings.ToLower(name)]:
+		case reservedHeaders[lower]:
 			v.Add(field, "is reserved by Hookflow and cannot be overridden")
+		case repeated:
+			v.Add(field, "repeats %s: header names are case-insensitive", first)
 		case len(value) > maxHeaderValueBytes || strings.ContainsAny(value, "\r\n\x00"):
 			v.Add(field, "value must be at most %d bytes without line breaks", maxHeaderValueBytes)
 		}
