@@ -12,15 +12,32 @@ import (
 const principalKey = "hookflow.principal"
 
 // authenticate resolves the bearer token to a Principal: the admin token, or an API key.
-// Missing or unknown credentials answer 401.
+// Missing or unknown credentials answer 401, and count against the client address's
+// budget of failed authentications: an address that has used it up is answered 429,
+// whatever it sends, until the budget refills, so guessing keys costs no database
+// lookups.
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		addr := c.ClientIP()
+		if s.authFailures != nil {
+			if empty, wait := s.authFailures.empty(addr, s.now()); empty {
+				s.retryAfter(c, wait, "too many failed authentications from %s: each address may fail %d times/s with bursts of %d",
+					addr, s.cfg.AuthFailureLimit, s.cfg.AuthFailureBurst)
+				return
+			}
+		}
+		refuse := func(challenge, msg string) {
+			if s.authFailures != nil {
+				s.authFailures.allow(addr, s.now())
+			}
+			c.Header("WWW-Authenticate", challenge)
+			s.writeError(c, models.Errorf(models.EUNAUTHORIZED, "%s", msg))
+		}
 		h := c.GetHeader("Authorization")
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		token = strings.TrimSpace(token)
 		if !ok || token == "" {
-			c.Header("WWW-Authenticate", `Bearer realm="hookflow"`)
-			s.writeError(c, models.Errorf(models.EUNAUTHORIZED, "missing credentials: send Authorization: Bearer <api key>"))
+			refuse(`Bearer realm="hookflow"`, "missing credentials: send Authorization: Bearer <api key>")
 			return
 		}
 		if subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) == 1 {
@@ -31,15 +48,13 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		if !isText(token) {
 			// No key holds anything else, and the store's database would refuse the
 			// lookup with an error rather than find nothing.
-			c.Header("WWW-Authenticate", `Bearer realm="hookflow", error="invalid_token"`)
-			s.writeError(c, models.Errorf(models.EUNAUTHORIZED, "invalid or revoked API key"))
+			refuse(`Bearer realm="hookflow", error="invalid_token"`, "invalid or revoked API key")
 			return
 		}
 		p, err := s.store.Authenticate(c.Request.Context(), token)
 		if err != nil {
 			if models.ErrorCode(err) == models.ENOTFOUND || models.ErrorCode(err) == models.EUNAUTHORIZED {
-				c.Header("WWW-Authenticate", `Bearer realm="hookflow", error="invalid_token"`)
-				s.writeError(c, models.Errorf(models.EUNAUTHORIZED, "invalid or revoked API key"))
+				refuse(`Bearer realm="hookflow", error="invalid_token"`, "invalid or revoked API key")
 				return
 			}
 			s.writeError(c, err)

@@ -25,6 +25,15 @@ const (
 	DefaultRateBurst = 2000 // requests a caller may make at once after being idle
 )
 
+// Default limit of failed authentications per client address, for
+// Config.AuthFailureLimit and Config.AuthFailureBurst. A client that sends a wrong or
+// revoked key a few times (a typo, a rotation) is never slowed; one that keeps guessing
+// is answered 429 without a database lookup until its bucket refills.
+const (
+	DefaultAuthFailureLimit = 5  // failed authentications per second per address, sustained
+	DefaultAuthFailureBurst = 50 // failed authentications an address may make at once
+)
+
 // rateLimiter keeps a token bucket per caller. A bucket that is full again is the same
 // as a new one, so sweeps drop it: the map holds only the callers of the last minute or
 // so, however many keys have come and gone.
@@ -78,6 +87,21 @@ func (l *rateLimiter) allow(caller string, now time.Time) (bool, time.Duration) 
 	return false, time.Duration(missing / float64(l.limit) * float64(time.Second))
 }
 
+// empty reports whether caller's bucket holds less than one token at now, and if so
+// how long until it holds one, without taking any.
+func (l *rateLimiter) empty(caller string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[caller]
+	if !ok {
+		return false, 0
+	}
+	if tokens := b.TokensAt(now); tokens < 1 {
+		return true, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+	}
+	return false, 0
+}
+
 // size returns the number of buckets held.
 func (l *rateLimiter) size() int {
 	l.mu.Lock()
@@ -96,15 +120,20 @@ func (s *Server) rateLimit() gin.HandlerFunc {
 		}
 		ok, wait := s.limiter.allow(callerOf(principal(c)), s.now())
 		if !ok {
-			seconds := max(1, int(math.Ceil(wait.Seconds())))
-			s.writeError(c, &models.Error{Code: models.ERATELIMITED,
-				Message: fmt.Sprintf("rate limit exceeded: each API key is limited to %d requests/s with bursts of %d; retry after %d s",
-					s.cfg.RateLimit, s.cfg.RateBurst, seconds),
-				Err: retryAfterError{seconds: seconds}})
+			s.retryAfter(c, wait, "rate limit exceeded: each API key is limited to %d requests/s with bursts of %d",
+				s.cfg.RateLimit, s.cfg.RateBurst)
 			return
 		}
 		c.Next()
 	}
+}
+
+// retryAfter answers 429 with Retry-After, in whole seconds, from wait and message.
+func (s *Server) retryAfter(c *gin.Context, wait time.Duration, format string, args ...any) {
+	seconds := max(1, int(math.Ceil(wait.Seconds())))
+	s.writeError(c, &models.Error{Code: models.ERATELIMITED,
+		Message: fmt.Sprintf(format, args...) + fmt.Sprintf("; retry after %d s", seconds),
+		Err:     retryAfterError{seconds: seconds}})
 }
 
 // callerOf names p's bucket: the API key, or the admin token.

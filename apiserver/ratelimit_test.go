@@ -151,3 +151,107 @@ func TestRateLimitOff(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthFailureLimit runs a budget of 3 failed authentications per client address,
+// refilled at 1 a second, on a stopped clock: an address that has used it up is answered
+// 429 without a database lookup, even with valid credentials, until it refills; other
+// addresses and successful requests are not affected; behind a trusted proxy the client
+// address is the one it forwards, and nobody else can claim one.
+func TestAuthFailureLimit(t *testing.T) {
+	db := storetest.Databases(t)[0]
+	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	const proxy = "10.0.0.1"
+	ts := MustNewServerWith(t, db, func(cfg *apiserver.Config, deps *apiserver.Deps) {
+		cfg.AuthFailureLimit, cfg.AuthFailureBurst = 1, 3
+		cfg.TrustedProxies = []string{proxy}
+		deps.Now = clk.Now
+	})
+	const me = "/service/common/webhook/v1.0/me"
+	call := func(peer, forwarded, token string) *httptest.ResponseRecorder {
+		req := newRequest(t, http.MethodGet, me, token, nil)
+		req.RemoteAddr = peer + ":40000"
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
+		rec := httptest.NewRecorder()
+		ts.ServeHTTP(rec, req)
+		return rec
+	}
+	const badKey = "hfk_000000000000_nope"
+	limitFor := func(addr string) string { return "too many failed authentications from " + addr }
+
+	t.Run("OverBudget", func(t *testing.T) {
+		const a = "203.0.113.5"
+		mustStatus(t, call(a, "", ""), http.StatusUnauthorized)
+		mustStatus(t, call(a, "", badKey), http.StatusUnauthorized)
+		mustStatus(t, call(a, "", "not a key at all"), http.StatusUnauthorized)
+		before := ts.Store.Statements()
+		mustRateLimited(t, call(a, "", badKey), limitFor(a))
+		if n := ts.Store.Statements() - before; n != 0 {
+			t.Errorf("a refused guess ran %d database statements, want 0", n)
+		}
+		mustRateLimited(t, call(a, "", adminToken), limitFor(a))
+	})
+	t.Run("OtherAddressesUnaffected", func(t *testing.T) {
+		const b = "203.0.113.6"
+		mustStatus(t, call(b, "", adminToken), http.StatusOK)
+		mustStatus(t, call(b, "", badKey), http.StatusUnauthorized)
+	})
+	t.Run("SuccessCostsNothing", func(t *testing.T) {
+		const c = "203.0.113.7"
+		for range 20 {
+			mustStatus(t, call(c, "", adminToken), http.StatusOK)
+		}
+		for range 3 {
+			mustStatus(t, call(c, "", badKey), http.StatusUnauthorized)
+		}
+		mustRateLimited(t, call(c, "", badKey), limitFor(c))
+	})
+	t.Run("Refill", func(t *testing.T) {
+		const a = "203.0.113.5"
+		clk.Advance(999 * time.Millisecond)
+		mustRateLimited(t, call(a, "", adminToken), limitFor(a))
+		clk.Advance(time.Millisecond)
+		mustStatus(t, call(a, "", adminToken), http.StatusOK)
+		mustStatus(t, call(a, "", badKey), http.StatusUnauthorized)
+		mustRateLimited(t, call(a, "", adminToken), limitFor(a))
+	})
+	t.Run("TrustedProxy", func(t *testing.T) {
+		const client = "198.51.100.7"
+		for range 3 {
+			mustStatus(t, call(proxy, client, badKey), http.StatusUnauthorized)
+		}
+		mustRateLimited(t, call(proxy, client, adminToken), limitFor(client))
+		mustRateLimited(t, call(client, "", adminToken), limitFor(client))
+		// The proxy's other clients keep their own budget.
+		mustStatus(t, call(proxy, "198.51.100.8", adminToken), http.StatusOK)
+	})
+	t.Run("UntrustedForwardedFor", func(t *testing.T) {
+		// A peer that is not a trusted proxy cannot spend another address's budget, nor
+		// escape its own by naming one.
+		const peer, victim = "203.0.113.9", "198.51.100.20"
+		for range 3 {
+			mustStatus(t, call(peer, victim, badKey), http.StatusUnauthorized)
+		}
+		mustRateLimited(t, call(peer, "198.51.100.21", badKey), limitFor(peer))
+		mustStatus(t, call(victim, "", adminToken), http.StatusOK)
+	})
+	t.Run("Config", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			cfg  apiserver.Config
+		}{
+			{"ErrNegativeLimit", apiserver.Config{AdminToken: adminToken, AuthFailureLimit: -1, AuthFailureBurst: 10}},
+			{"ErrZeroBurst", apiserver.Config{AdminToken: adminToken, AuthFailureLimit: 10}},
+			{"ErrBadProxy", apiserver.Config{AdminToken: adminToken, TrustedProxies: []string{"not-an-address"}}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := apiserver.New(tc.cfg, apiserver.Deps{Store: ts.Store, Engine: ts.Engine,
+					Sender: webhook.NewClient(webhook.ClientOptions{}), Transform: transform.NewEngine(transform.DefaultLimits())})
+				if err == nil {
+					t.Errorf("New(%+v): no error", tc.cfg)
+				}
+			})
+		}
+	})
+}

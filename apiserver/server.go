@@ -7,6 +7,7 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -97,6 +98,16 @@ type Config struct {
 	// and DefaultRateBurst suit a deployment.
 	RateLimit int
 	RateBurst int
+	// AuthFailureLimit is how many failed authentications per second each client
+	// address may make, in bursts of up to AuthFailureBurst; past it, every request from
+	// that address answers 429 until the budget refills. 0 means no limit.
+	// DefaultAuthFailureLimit and DefaultAuthFailureBurst suit a deployment.
+	AuthFailureLimit int
+	AuthFailureBurst int
+	// TrustedProxies are the addresses or CIDR ranges of the proxies in front of the API
+	// whose X-Forwarded-For names the client address. None: the client address is the
+	// connection's peer.
+	TrustedProxies []string
 }
 
 // Deps are the API's collaborators.
@@ -125,6 +136,8 @@ type Server struct {
 	now       func() time.Time
 	router    *gin.Engine
 	limiter   *rateLimiter // nil: no rate limit
+	// authFailures counts failed authentications per client address; nil: no limit.
+	authFailures *rateLimiter
 
 	catalogue catalogueCache
 }
@@ -140,6 +153,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("apiserver: the rate limit must not be negative (0 means no limit)")
 	case cfg.RateLimit > 0 && cfg.RateBurst < 1:
 		return nil, errors.New("apiserver: the rate limit's burst must be at least 1")
+	case cfg.AuthFailureLimit < 0:
+		return nil, errors.New("apiserver: the failed-authentication limit must not be negative (0 means no limit)")
+	case cfg.AuthFailureLimit > 0 && cfg.AuthFailureBurst < 1:
+		return nil, errors.New("apiserver: the failed-authentication limit's burst must be at least 1")
 	case deps.Store == nil:
 		return nil, errors.New("apiserver: a store is required")
 	case deps.Engine == nil:
@@ -157,7 +174,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, store: deps.Store, engine: deps.Engine, sender: deps.Sender, transform: deps.Transform, metrics: deps.Metrics, log: deps.Logger, now: deps.Now, router: gin.New(),
-		limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst)}
+		limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst), authFailures: newRateLimiter(cfg.AuthFailureLimit, cfg.AuthFailureBurst)}
+	if err := s.router.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("apiserver: trusted proxies: %w", err)
+	}
 	s.routes()
 	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -53,6 +54,12 @@ type Config struct {
 	// admin token), in bursts of up to RateBurst; 0 means no limit.
 	RateLimit int
 	RateBurst int
+	// AuthFailureLimit is the API's limit of failed authentications per second per
+	// client address, in bursts of up to AuthFailureBurst; 0 means no limit.
+	AuthFailureLimit int
+	AuthFailureBurst int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client address.
+	TrustedProxies []string
 
 	// Network decides which webhook destinations are allowed.
 	Network models.NetworkPolicy
@@ -106,6 +113,8 @@ func DefaultConfig(cmd string) Config {
 		ReleaseConcurrency: 1,
 		RateLimit:          apiserver.DefaultRateLimit,
 		RateBurst:          apiserver.DefaultRateBurst,
+		AuthFailureLimit:   apiserver.DefaultAuthFailureLimit,
+		AuthFailureBurst:   apiserver.DefaultAuthFailureBurst,
 		LogFormat:          "json",
 		LogLevel:           "info",
 		Network:            models.NetworkPolicy{RequireHTTPS: true},
@@ -147,6 +156,15 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.str("HOOKFLOW_DELIVERY_MODE", &c.DeliveryMode)
 	env.integer("HOOKFLOW_RATE_LIMIT_RPS", &c.RateLimit)
 	env.integer("HOOKFLOW_RATE_LIMIT_BURST", &c.RateBurst)
+	env.integer("HOOKFLOW_AUTH_FAILURE_RPS", &c.AuthFailureLimit)
+	env.integer("HOOKFLOW_AUTH_FAILURE_BURST", &c.AuthFailureBurst)
+	var proxies string
+	env.str("HOOKFLOW_TRUSTED_PROXIES", &proxies)
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
 	if env.err != nil {
 		return env.err
 	}
@@ -226,6 +244,16 @@ func (c *Config) Validate(cmd string) error {
 	}
 	if c.RateLimit < 0 || (c.RateLimit > 0 && c.RateBurst < 1) {
 		add("HOOKFLOW_RATE_LIMIT_RPS must be ≥ 0 (0: no limit), and HOOKFLOW_RATE_LIMIT_BURST ≥ 1 with a limit")
+	}
+	if c.AuthFailureLimit < 0 || (c.AuthFailureLimit > 0 && c.AuthFailureBurst < 1) {
+		add("HOOKFLOW_AUTH_FAILURE_RPS must be ≥ 0 (0: no limit), and HOOKFLOW_AUTH_FAILURE_BURST ≥ 1 with a limit")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				add("HOOKFLOW_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR range", p)
+			}
+		}
 	}
 	r := c.Retry
 	if r.MaximumAttempts < 1 || r.InitialInterval <= 0 || r.MaximumInterval < r.InitialInterval || r.Expiration <= 0 || r.BackoffCoefficient < 1 {

@@ -126,6 +126,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		api, err := apiserver.New(apiserver.Config{
 			AdminToken: cfg.AdminToken, Network: cfg.Network, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+			AuthFailureLimit: cfg.AuthFailureLimit, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies,
 		}, apiserver.Deps{
 			Store: m.store, Engine: engine.New(m.client, cfg.TemporalNamespace), Sender: m.sender, Transform: m.transforms, Metrics: m.metrics.Handler(), Logger: m.Log,
 		})
