@@ -104,7 +104,7 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 
 // TestOpenAPIDocumentOperations checks what every operation must say: an id, a summary,
 // its path parameters, a 2xx answer, the error envelope for every error status, and
-// whether it needs credentials.
+// whether it needs credentials (and so answers 401 and 429).
 func TestOpenAPIDocumentOperations(t *testing.T) {
 	ts := MustNewServer(t, storetest.Databases(t)[0])
 	doc := MustLoadDocument(t, ts)
@@ -152,6 +152,12 @@ func TestOpenAPIDocumentOperations(t *testing.T) {
 			}
 			if !open[path] && op.Responses.Status(http.StatusUnauthorized) == nil {
 				t.Errorf("%s: needs credentials but does not document 401", name)
+			}
+			if !open[path] && op.Responses.Status(http.StatusBadRequest) == nil {
+				t.Errorf("%s: needs credentials, so it refuses path and query values that are not text, but does not document 400", name)
+			}
+			if !open[path] && op.Responses.Status(http.StatusTooManyRequests) == nil {
+				t.Errorf("%s: needs credentials, so it is rate limited, but does not document 429", name)
 			}
 			if strings.HasPrefix(path, "/service/partner/") && op.Responses.Status(http.StatusNotFound) == nil {
 				t.Errorf("%s: partner operations answer 404 for other tenants; document it", name)
