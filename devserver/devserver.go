@@ -92,9 +92,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Every port picked here stays bound until the configuration is complete, so that
+	// no two picks can return the same port.
+	var ports portPicker
+	defer ports.release()
 	var err error
 	if opts.Port == 0 {
-		if opts.Port, err = freePort(); err != nil {
+		if opts.Port, err = ports.pick(); err != nil {
 			return nil, err
 		}
 	} else if err := portFree(opts.Port); err != nil {
@@ -102,7 +106,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if !opts.NoUI {
 		if opts.UIPort == 0 {
-			if opts.UIPort, err = freePort(); err != nil {
+			if opts.UIPort, err = ports.pick(); err != nil {
 				return nil, err
 			}
 		} else if err := portFree(opts.UIPort); err != nil {
@@ -116,10 +120,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	conf, err := serverConfig(opts, execSQL, visSQL)
+	conf, err := serverConfig(opts, execSQL, visSQL, &ports)
 	if err != nil {
 		return nil, err
 	}
+	ports.release()
 	// The services report each other missing while they start; stay quiet until the
 	// frontend answers.
 	quiet := new(atomic.Bool)
@@ -272,7 +277,7 @@ func fileConfig(file string) (*config.SQL, error) {
 	return conf, nil
 }
 
-func serverConfig(opts Options, execution, visibility *config.SQL) (*config.Config, error) {
+func serverConfig(opts Options, execution, visibility *config.SQL, ports *portPicker) (*config.Config, error) {
 	conf := &config.Config{}
 	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"}
 	conf.Persistence = config.Persistence{
@@ -300,7 +305,7 @@ func serverConfig(opts Options, execution, visibility *config.SQL) (*config.Conf
 	conf.Services = map[string]config.Service{}
 	for _, name := range []string{"frontend", "history", "matching", "worker"} {
 		var svc config.Service
-		membership, err := freePort()
+		membership, err := ports.pick()
 		if err != nil {
 			return nil, err
 		}
@@ -309,7 +314,7 @@ func serverConfig(opts Options, execution, visibility *config.SQL) (*config.Conf
 			svc.RPC.GRPCPort = opts.Port
 			svc.RPC.BindOnIP = "127.0.0.1"
 		} else {
-			if svc.RPC.GRPCPort, err = freePort(); err != nil {
+			if svc.RPC.GRPCPort, err = ports.pick(); err != nil {
 				return nil, err
 			}
 			svc.RPC.BindOnLocalHost = true
@@ -324,14 +329,26 @@ func serverConfig(opts Options, execution, visibility *config.SQL) (*config.Conf
 	return conf, nil
 }
 
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
-func freePort() (int, error) {
+// portPicker hands out free loopback ports. Each stays bound until release, so that a
+// later pick cannot return it again: picked and released one at a time, two services
+// could be given the same port and the second would fail to listen.
+type portPicker struct{ held []net.Listener }
+
+func (p *portPicker) pick() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
-	defer l.Close()
+	p.held = append(p.held, l)
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// release frees every port picked, for the services to bind.
+func (p *portPicker) release() {
+	for _, l := range p.held {
+		_ = l.Close()
+	}
+	p.held = nil
 }
 
 func portFree(port int) error {
