@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -20,6 +21,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/hookflow/hookflow/models"
@@ -41,6 +44,10 @@ type benchOptions struct {
 	JSON         bool
 	Timeout      time.Duration
 	CPUProfile   string
+
+	// company receives the events of one measurement: each has its own, so that
+	// measurements sharing an external database do not see each other's subscribers.
+	company int64
 }
 
 // benchReport is what `hookflow bench --json` prints.
@@ -64,7 +71,10 @@ type benchReport struct {
 	SQLByKindPerDelivery  map[string]float64 `json:"sql_statements_by_kind_per_delivery,omitempty"`
 	AcceptedPerSecond     float64            `json:"events_accepted_per_second"`
 	HistoryEventsPerDeliv float64            `json:"history_events_per_delivery"`
-	Store                 string             `json:"store"`
+	// SettledSeconds is how long after the last delivery the last workflow closed: the
+	// work Temporal still does for deliveries already made (-1: not within the timeout).
+	SettledSeconds float64 `json:"settled_seconds"`
+	Store          string  `json:"store"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -96,33 +106,42 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg.DataDir, cfg.Memory, cfg.NoUI = dir, o.Memory, true
+	cfg.Memory, cfg.NoUI = o.Memory, true
 	cfg.TemporalPort, cfg.UIPort, cfg.HTTPAddr = 0, 0, "127.0.0.1:0"
-	if cfg.DatabaseURL == "" {
-		cfg.DatabaseURL = "sqlite:" + dir + "/hookflow.db"
-		if o.Memory {
-			cfg.DatabaseURL = "sqlite::memory:"
-		}
-	}
 	// Quick retries, so that a run with failing first attempts measures throughput,
 	// not the production back-off.
 	cfg.Retry = workflows.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 2 * time.Second, MaximumAttempts: 20, Expiration: time.Hour}
 	cfg.LogLevel = "error"
-	startMode := cfg.DeliveryMode
-	if startMode == "both" {
-		startMode = workflows.ModeChild
-	}
-	cfg.DeliveryMode = startMode
 	log := newLogger(cfg, stderr)
-	m := NewMain(cfg, Parts{EmbeddedTemporal: getenv("HOOKFLOW_TEMPORAL_ADDRESS") == "", Worker: true, API: true}, log)
-	if err := m.Start(ctx); err != nil {
-		return err
-	}
-	defer m.Close()
 	progress := func(format string, args ...any) {
 		if !o.JSON {
 			fmt.Fprintf(stderr, format+"\n", args...)
 		}
+	}
+	// Each measurement gets a stack of its own (an empty Temporal and application
+	// database, unless external ones are configured), so that none is charged for what
+	// an earlier one left behind and `--mode both` measures each mode as a run of that
+	// mode alone would.
+	stacks := 0
+	startStack := func(mode string) (*Main, error) {
+		stacks++
+		c := cfg
+		c.DeliveryMode = mode
+		c.DataDir = filepath.Join(dir, strconv.Itoa(stacks))
+		if c.DatabaseURL == "" {
+			c.DatabaseURL = "sqlite:" + c.DataDir + "/hookflow.db"
+			if o.Memory {
+				c.DatabaseURL = "sqlite::memory:"
+			}
+		}
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, err
+		}
+		m := NewMain(c, Parts{EmbeddedTemporal: getenv("HOOKFLOW_TEMPORAL_ADDRESS") == "", Worker: true, API: true}, log)
+		if err := m.Start(ctx); err != nil {
+			return nil, err
+		}
+		return m, nil
 	}
 
 	modes := []string{loadedMode}
@@ -132,7 +151,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	var floor, ceiling float64
 	if !o.SkipFloor {
 		progress("measuring the floor shape (%d parents × %d children with a no-op activity)…", o.Events, o.Subscribers)
-		if floor, err = runFloor(ctx, m.Client(), sdkworker.Options{}, o.Events, o.Subscribers, o.Senders); err != nil {
+		m, err := startStack(workflows.ModeChild)
+		if err != nil {
+			return err
+		}
+		floor, err = runFloor(ctx, m.Client(), m.Config.TemporalNamespace, sdkworker.Options{}, o.Events, o.Subscribers, o.Senders)
+		m.Close()
+		if err != nil {
 			return err
 		}
 	}
@@ -142,20 +167,22 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	defer rc.close()
-	if err := benchSubscribers(ctx, m, o, rc.url); err != nil {
-		return err
-	}
 	var reports []benchReport
 	for _, mode := range modes {
-		if mode != m.deliveryMode {
-			if err := m.SetDeliveryMode(mode); err != nil {
-				return err
-			}
+		m, err := startStack(mode)
+		if err != nil {
+			return err
 		}
 		progress("measuring Hookflow in %s mode (%d events × %d subscribers)…", mode, o.Events, o.Subscribers)
 		rep := benchReport{Mode: mode, Subscribers: o.Subscribers, Events: o.Events, Store: m.Store().Dialect(), LatencyMS: map[string]float64{}}
 		rc.reset()
-		if err := benchHookflow(ctx, m, o, rc, accepted, &rep); err != nil {
+		o.company = int64(stacks)
+		err = benchSubscribers(ctx, m, o, rc.url)
+		if err == nil {
+			err = benchHookflow(ctx, m, o, rc, accepted, &rep)
+		}
+		m.Close()
+		if err != nil {
 			return err
 		}
 		reports = append(reports, rep)
@@ -208,7 +235,7 @@ func benchSubscribers(ctx context.Context, m *Main, o benchOptions, url string) 
 		filter = models.JSON(`{"query":"$.seq","condition":"(n) => n % ` + strconv.Itoa(every) + ` === 0"}`)
 	}
 	for i := 0; i < o.Subscribers; i++ {
-		sub := &models.Subscriber{OrganizationID: "bench", ExtensionID: "bench", CompanyID: 1, Name: "bench " + strconv.Itoa(i),
+		sub := &models.Subscriber{OrganizationID: "bench", ExtensionID: "bench", CompanyID: o.company, Name: "bench " + strconv.Itoa(i),
 			WebhookURL: url + "/r/" + strconv.Itoa(i), Status: models.StatusActive, InactivePolicy: models.PolicyQueue,
 			Secret: "bench-secret", Events: []models.SubscriberEvent{{Slug: benchSlug, Filters: filter}}}
 		if err := m.Store().CreateSubscriber(ctx, sub); err != nil {
@@ -252,7 +279,7 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		id := prefix + "-" + strconv.Itoa(i)
 		body := fmt.Sprintf(`{"id":%q,"event_slug":%q,"payload":{"seq":%d,"uid":%d,"name":"Air Zoom Pegasus","brand":{"uid":238,"name":"Nike"},"price":{"currency":"INR","effective":9596,"marked":11995},"sizes":[{"size":"UK 8","quantity":12},{"size":"UK 9","quantity":3}],"padding":%q}}`,
 			id, slug, i, 7500+i, pad)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.APIURL()+"/service/platform/webhook/v1.0/company/1/events", strings.NewReader(body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.APIURL()+"/service/platform/webhook/v1.0/company/"+strconv.FormatInt(o.company, 10)+"/events", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+m.Config.AdminToken)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := httpc.Do(req)
@@ -309,22 +336,66 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		}
 	}
 	rep.PeakRSSMB = peakRSSMB()
-	rep.HistoryEventsPerDeliv = historyPerDelivery(ctx, m, prefix+"-0")
 	if rep.Lost > 0 {
 		return fmt.Errorf("%d of %d deliveries did not arrive", rep.Lost, want)
 	}
+	// Wait for every workflow to close before the next measurement, so that one mode's
+	// remaining work (child workflows completing, parents recording them) is not
+	// charged to the next.
+	rep.SettledSeconds = -1
+	if settled, err := waitSettled(ctx, m.Client(), m.Config.TemporalNamespace, workflows.TaskQueue, o.Timeout); err == nil {
+		rep.SettledSeconds = round3(max(0, settled.Sub(last).Seconds()))
+	}
+	// Counted once the workflows have closed, so that the histories are complete.
+	rep.HistoryEventsPerDeliv = historyPerDelivery(ctx, m, o.company, prefix+"-0")
 	return nil
+}
+
+// waitSettled waits until no workflow of taskQueue is running and returns when that was
+// first seen.
+func waitSettled(ctx context.Context, c client.Client, namespace, taskQueue string, timeout time.Duration) (time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	query := fmt.Sprintf("TaskQueue = %q AND ExecutionStatus = 'Running'", taskQueue)
+	for {
+		resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: query})
+		if err != nil {
+			return time.Time{}, err
+		}
+		if resp.GetCount() == 0 {
+			return time.Now(), nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // historyPerDelivery adds up the history of one event's workflow and of the delivery
 // workflows started for it (in inline-first mode, only those that needed one), per
 // delivery of the event.
-func historyPerDelivery(ctx context.Context, m *Main, eventID string) float64 {
-	desc, err := m.Client().DescribeWorkflowExecution(ctx, workflows.EventWorkflowID(1, eventID), "")
-	if err != nil {
+func historyPerDelivery(ctx context.Context, m *Main, company int64, eventID string) float64 {
+	// Every run of the event workflow: a large fan-out continues as new.
+	var total int64
+	var page []byte
+	for {
+		resp, err := m.Client().ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: m.Config.TemporalNamespace,
+			Query: fmt.Sprintf("WorkflowId = %q", workflows.EventWorkflowID(company, eventID)), NextPageToken: page})
+		if err != nil {
+			return 0
+		}
+		for _, run := range resp.GetExecutions() {
+			total += run.GetHistoryLength()
+		}
+		if page = resp.GetNextPageToken(); len(page) == 0 {
+			break
+		}
+	}
+	if total == 0 {
 		return 0
 	}
-	total := desc.GetWorkflowExecutionInfo().GetHistoryLength()
 	ids, err := m.Store().DeliveryIDs(ctx, models.DeliveryQuery{Tenant: models.Tenant{OrganizationID: "bench", ExtensionID: "bench"},
 		Start: time.Now().Add(-24 * time.Hour), End: time.Now().Add(time.Hour)}, 0, 1_000_000)
 	if err != nil {
@@ -406,6 +477,11 @@ func printBench(w io.Writer, r benchReport) {
 		row("  "+k, r.SQLByKindPerDelivery[k])
 	}
 	row("history events per delivery", r.HistoryEventsPerDeliv)
+	if r.SettledSeconds >= 0 {
+		row("all workflows closed", fmt.Sprintf("%.1f s after the last delivery", r.SettledSeconds))
+	} else {
+		row("all workflows closed", "not seen")
+	}
 	_ = tw.Flush()
 }
 

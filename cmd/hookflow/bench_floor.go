@@ -68,7 +68,7 @@ func (r *floorRun) noop(ctx context.Context, _ string) error {
 
 // runFloor runs events parents of subscribers children each and returns the children's
 // completion rate per second.
-func runFloor(ctx context.Context, c client.Client, opts sdkworker.Options, events, subscribers, senders int) (float64, error) {
+func runFloor(ctx context.Context, c client.Client, namespace string, opts sdkworker.Options, events, subscribers, senders int) (float64, error) {
 	run := &floorRun{}
 	w := sdkworker.New(c, floorTaskQueue, opts)
 	w.RegisterWorkflow(floorParentWorkflow)
@@ -95,6 +95,11 @@ func runFloor(ctx context.Context, c client.Client, opts sdkworker.Options, even
 		done, last := run.done, run.last
 		run.mu.Unlock()
 		if done >= want {
+			// Let the parents record their children's completions before the worker
+			// stops, so that none of this run's work is left for the next measurement.
+			if _, err := waitSettled(ctx, c, namespace, floorTaskQueue, 10*time.Minute); err != nil {
+				return 0, fmt.Errorf("floor: waiting for the workflows to close: %w", err)
+			}
 			return float64(want) / last.Sub(start).Seconds(), nil
 		}
 		if time.Now().After(deadline) {

@@ -35,16 +35,15 @@ type Main struct {
 	Parts  Parts
 	Log    *slog.Logger
 
-	metrics      *metrics.Metrics
-	temporal     *devserver.Server
-	client       client.Client
-	store        *models.Store
-	worker       sdkworker.Worker
-	sender       *webhook.Client
-	deliveryMode string // the running worker's
-	transforms   *transform.Engine
-	httpServers  []*http.Server
-	apiURL       string
+	metrics     *metrics.Metrics
+	temporal    *devserver.Server
+	client      client.Client
+	store       *models.Store
+	worker      sdkworker.Worker
+	sender      *webhook.Client
+	transforms  *transform.Engine
+	httpServers []*http.Server
+	apiURL      string
 }
 
 // Parts selects what a Main runs.
@@ -154,18 +153,7 @@ func (m *Main) startWorker(mode string) error {
 	if err := m.worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	m.deliveryMode = mode
 	return nil
-}
-
-// SetDeliveryMode restarts the worker in another delivery mode (bench compares them in
-// one process). Events already fanned out keep the mode they were prepared with.
-func (m *Main) SetDeliveryMode(mode string) error {
-	if m.worker != nil {
-		m.worker.Stop()
-		m.worker = nil
-	}
-	return m.startWorker(mode)
 }
 
 // serve serves h on addr in the background; url, when not nil, receives the base URL.
