@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -103,12 +105,26 @@ func (p *process) kill() {
 func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
 	forEachMode(t, func(t *testing.T, mode string) {
 		dataDir := t.TempDir()
-		rc := newReceiver(t, func(n int, _ *http.Request) int {
-			if n == 1 {
+		// The event id is unique to this run: the receiver and the checks look only at
+		// requests carrying it, and report any other request they see.
+		eventID := "upd-restart-" + mode + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		var ours atomic.Int32
+		rc := newReceiver(t, func(_ int, r *http.Request) int {
+			if r.Header.Get("x-fp-event-id") == eventID && ours.Add(1) == 1 {
 				return http.StatusInternalServerError
 			}
 			return http.StatusOK
 		})
+		requests := func() (mine, others []received) {
+			for _, r := range rc.requests() {
+				if r.Header.Get("x-fp-event-id") == eventID {
+					mine = append(mine, r)
+				} else {
+					others = append(others, r)
+				}
+			}
+			return mine, others
+		}
 		// The first retry waits 3 s: long enough to kill and restart within it.
 		retryEnv := []string{"HOOKFLOW_RETRY_INITIAL_INTERVAL=3s", "HOOKFLOW_RETRY_MAX_INTERVAL=5s", "HOOKFLOW_DELIVERY_MODE=" + mode}
 		p := startDev(t, dataDir, retryEnv...)
@@ -116,12 +132,13 @@ func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
 			subscriberBody(rc.URL, "restart-secret", "company/product/update/v1"), nil); code != 201 {
 			t.Fatalf("create subscriber: %d\n%s", code, p.log())
 		}
-		event := map[string]any{"id": "upd-1", "event_slug": "company/product/update/v1", "payload": map[string]any{"uid": 1}}
+		event := map[string]any{"id": eventID, "event_slug": "company/product/update/v1", "payload": map[string]any{"uid": 1}}
 		if code := callAPI(t, p.apiURL, testAdminToken, "POST", "/service/platform/webhook/v1.0/company/3/events", event, nil); code != 202 {
 			t.Fatalf("send event: %d\n%s", code, p.log())
 		}
-		waitFor(t, 30*time.Second, "the first attempt", func() bool { return len(rc.requests()) >= 1 })
-		id := deliveryIDOf(t, rc.requests()[0])
+		waitFor(t, 30*time.Second, "the first attempt", func() bool { mine, _ := requests(); return len(mine) >= 1 })
+		first, _ := requests()
+		id := deliveryIDOf(t, first[0])
 
 		// Let the failed attempt be recorded, then crash.
 		store := openDevStore(t, dataDir)
@@ -131,18 +148,15 @@ func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
 		})
 		time.Sleep(300 * time.Millisecond)
 		p.kill()
-		if n := len(rc.requests()); n != 1 {
-			t.Fatalf("receiver got %d requests before the restart, want 1", n)
+		if mine, _ := requests(); len(mine) != 1 {
+			t.Fatalf("receiver got %d requests for the event before the restart, want 1", len(mine))
 		}
 
 		restarted := time.Now()
 		p2 := startDev(t, dataDir, retryEnv...)
 		t.Logf("restarted in %v", time.Since(restarted))
-		waitFor(t, 60*time.Second, "the retry after the restart", func() bool { return len(rc.requests()) >= 2 })
+		waitFor(t, 60*time.Second, "the retry after the restart", func() bool { mine, _ := requests(); return len(mine) >= 2 })
 		t.Logf("retry arrived %v after the restart began", time.Since(restarted))
-		if os.Getenv("DEBUG_RESTART") != "" {
-			t.Log(p2.log())
-		}
 		waitFor(t, 10*time.Second, "the delivery to succeed", func() bool {
 			d, err := store.DeliveryByID(context.Background(), id)
 			return err == nil && d.Status == models.DeliverySucceeded
@@ -151,8 +165,15 @@ func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
 		if err != nil || len(attempts) != 2 || attempts[0].ResponseCode != 500 || attempts[1].ResponseCode != 200 || attempts[1].Attempt != 2 {
 			t.Fatalf("attempts = %+v, %v\n%s", attempts, err, p2.log())
 		}
-		if rc.requests()[0].Header.Get("webhook-id") != rc.requests()[1].Header.Get("webhook-id") {
-			t.Error("webhook-id changed across the restart")
+		mine, others := requests()
+		for i, r := range mine {
+			if got := r.Header.Get("webhook-id"); got != first[0].Header.Get("webhook-id") {
+				t.Errorf("request %d for the event: webhook-id %q, want %q: it changed across the restart", i, got, first[0].Header.Get("webhook-id"))
+			}
+		}
+		for _, r := range others {
+			t.Logf("a request for another event reached this test's receiver at %v: webhook-id %q, x-fp-event-id %q, body %.200s",
+				r.At.Format("15:04:05.000"), r.Header.Get("webhook-id"), r.Header.Get("x-fp-event-id"), r.Body)
 		}
 	})
 }
