@@ -48,6 +48,9 @@ type benchOptions struct {
 	// company receives the events of one measurement: each has its own, so that
 	// measurements sharing an external database do not see each other's subscribers.
 	company int64
+	// subscribers are the measurement's subscribers, once created: each gets a delivery
+	// of the first event.
+	subscribers []int64
 }
 
 // benchReport is what `hookflow bench --json` prints.
@@ -177,7 +180,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		rep := benchReport{Mode: mode, Subscribers: o.Subscribers, Events: o.Events, Store: m.Store().Dialect(), LatencyMS: map[string]float64{}}
 		rc.reset()
 		o.company = int64(stacks)
-		err = benchSubscribers(ctx, m, o, rc.url)
+		o.subscribers, err = benchSubscribers(ctx, m, o, rc.url)
 		if err == nil {
 			err = benchHookflow(ctx, m, o, rc, accepted, &rep)
 		}
@@ -228,21 +231,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 // benchSubscribers creates the subscribers, each with its own path on the receiver and,
 // when only a share of events should pass, a filter on the event's seq.
-func benchSubscribers(ctx context.Context, m *Main, o benchOptions, url string) error {
+func benchSubscribers(ctx context.Context, m *Main, o benchOptions, url string) ([]int64, error) {
 	every := int(math.Round(1 / o.FilterPass))
 	var filter models.JSON
 	if every > 1 {
 		filter = models.JSON(`{"query":"$.seq","condition":"(n) => n % ` + strconv.Itoa(every) + ` === 0"}`)
 	}
+	ids := make([]int64, 0, o.Subscribers)
 	for i := 0; i < o.Subscribers; i++ {
 		sub := &models.Subscriber{OrganizationID: "bench", ExtensionID: "bench", CompanyID: o.company, Name: "bench " + strconv.Itoa(i),
 			WebhookURL: url + "/r/" + strconv.Itoa(i), Status: models.StatusActive, InactivePolicy: models.PolicyQueue,
 			Secret: "bench-secret", Events: []models.SubscriberEvent{{Slug: benchSlug, Filters: filter}}}
 		if err := m.Store().CreateSubscriber(ctx, sub); err != nil {
-			return err
+			return nil, err
 		}
+		ids = append(ids, sub.ID)
 	}
-	return nil
+	return ids, nil
 }
 
 const benchSlug = "company/product/create/v1"
@@ -347,7 +352,7 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		rep.SettledSeconds = round3(max(0, settled.Sub(last).Seconds()))
 	}
 	// Counted once the workflows have closed, so that the histories are complete.
-	rep.HistoryEventsPerDeliv = historyPerDelivery(ctx, m, o.company, prefix+"-0")
+	rep.HistoryEventsPerDeliv = historyPerDelivery(ctx, m, o.company, o.subscribers, prefix+"-0")
 	return nil
 }
 
@@ -375,8 +380,8 @@ func waitSettled(ctx context.Context, c client.Client, namespace, taskQueue stri
 
 // historyPerDelivery adds up the history of one event's workflow and of the delivery
 // workflows started for it (in inline-first mode, only those that needed one), per
-// delivery of the event.
-func historyPerDelivery(ctx context.Context, m *Main, company int64, eventID string) float64 {
+// delivery of the event: one per subscriber.
+func historyPerDelivery(ctx context.Context, m *Main, company int64, subscribers []int64, eventID string) float64 {
 	// Every run of the event workflow: a large fan-out continues as new.
 	var total int64
 	var page []byte
@@ -393,30 +398,16 @@ func historyPerDelivery(ctx context.Context, m *Main, company int64, eventID str
 			break
 		}
 	}
-	if total == 0 {
+	if total == 0 || len(subscribers) == 0 {
 		return 0
 	}
-	ids, err := m.Store().DeliveryIDs(ctx, models.DeliveryQuery{Tenant: models.Tenant{OrganizationID: "bench", ExtensionID: "bench"},
-		Start: time.Now().Add(-24 * time.Hour), End: time.Now().Add(time.Hour)}, 0, 1_000_000)
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for _, id := range ids {
-		d, err := m.Store().DeliveryByID(ctx, id)
-		if err != nil || d.EventID != eventID {
-			continue
-		}
-		n++
-		child := workflows.DeliveryWorkflowID(d.CompanyID, d.EventID, d.SubscriberID, 0)
+	for _, sub := range subscribers {
+		child := workflows.DeliveryWorkflowID(company, eventID, sub, 0)
 		if dd, err := m.Client().DescribeWorkflowExecution(ctx, child, ""); err == nil {
 			total += dd.GetWorkflowExecutionInfo().GetHistoryLength()
 		}
 	}
-	if n == 0 {
-		return 0
-	}
-	return round3(float64(total) / float64(n))
+	return round3(float64(total) / float64(len(subscribers)))
 }
 
 // runCeiling POSTs the same payloads to a loopback receiver with a plain Go worker pool:
