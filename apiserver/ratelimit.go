@@ -83,8 +83,12 @@ func (l *rateLimiter) allow(caller string, now time.Time) (bool, time.Duration) 
 	if b.AllowN(now, 1) {
 		return true, 0
 	}
-	missing := 1 - b.TokensAt(now)
-	return false, time.Duration(missing / float64(l.limit) * float64(time.Second))
+	return false, l.untilToken(b, now)
+}
+
+// untilToken is how long after now b holds one token again.
+func (l *rateLimiter) untilToken(b *rate.Limiter, now time.Time) time.Duration {
+	return time.Duration((1 - b.TokensAt(now)) / float64(l.limit) * float64(time.Second))
 }
 
 // empty reports whether caller's bucket holds less than one token at now, and if so
@@ -96,8 +100,8 @@ func (l *rateLimiter) empty(caller string, now time.Time) (bool, time.Duration) 
 	if !ok {
 		return false, 0
 	}
-	if tokens := b.TokensAt(now); tokens < 1 {
-		return true, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+	if b.TokensAt(now) < 1 {
+		return true, l.untilToken(b, now)
 	}
 	return false, 0
 }
