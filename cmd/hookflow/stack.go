@@ -61,12 +61,30 @@ func NewMain(cfg Config, parts Parts, log *slog.Logger) *Main {
 // Start starts the selected parts and returns once they serve. On error, what started
 // is stopped again.
 func (m *Main) Start(ctx context.Context) (err error) {
+	// The HTTP addresses are bound first: the embedded Temporal picks free ports for its
+	// services, and must not take one configured here.
+	var apiL, metricsL net.Listener
 	defer func() {
 		if err != nil {
 			m.Close()
+			for _, l := range []net.Listener{apiL, metricsL} {
+				if l != nil {
+					_ = l.Close() // not yet served, or already closed by Close
+				}
+			}
 		}
 	}()
 	cfg := m.Config
+	if m.Parts.API {
+		if apiL, err = listen(cfg.HTTPAddr); err != nil {
+			return err
+		}
+	} else if m.Parts.Worker && cfg.MetricsAddr != "" {
+		// A worker without the API serves its metrics on a port of its own.
+		if metricsL, err = listen(cfg.MetricsAddr); err != nil {
+			return err
+		}
+	}
 	m.metrics = metrics.New()
 	if m.Parts.EmbeddedTemporal {
 		tuneGC()
@@ -114,11 +132,8 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		if err := m.startWorker(cfg.DeliveryMode); err != nil {
 			return err
 		}
-		if !m.Parts.API && cfg.MetricsAddr != "" {
-			// A worker without the API serves its metrics on a port of its own.
-			if err := m.serve(cfg.MetricsAddr, m.metrics.Handler(), nil); err != nil {
-				return err
-			}
+		if metricsL != nil {
+			m.serve(metricsL, m.metrics.Handler(), nil)
 		}
 	}
 	if m.Parts.API {
@@ -132,9 +147,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		if err := m.serve(cfg.HTTPAddr, api, &m.apiURL); err != nil {
-			return err
-		}
+		m.serve(apiL, api, &m.apiURL)
 	}
 	return nil
 }
@@ -156,12 +169,18 @@ func (m *Main) startWorker(mode string) error {
 	return nil
 }
 
-// serve serves h on addr in the background; url, when not nil, receives the base URL.
-func (m *Main) serve(addr string, h http.Handler, url *string) error {
+// listen binds addr for serve.
+func listen(addr string) (net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	return l, nil
+}
+
+// serve serves h on l in the background; url, when not nil, receives the base URL.
+func (m *Main) serve(l net.Listener, h http.Handler, url *string) {
+	addr := l.Addr().String()
 	if url != nil {
 		*url = "http://" + l.Addr().String()
 	}
@@ -172,7 +191,6 @@ func (m *Main) serve(addr string, h http.Handler, url *string) error {
 			m.Log.Error("http server stopped", "addr", addr, "error", err)
 		}
 	}()
-	return nil
 }
 
 // APIURL returns the API's base URL once started.
