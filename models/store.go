@@ -51,14 +51,18 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg := &gorm.Config{
-		Logger:                 newGormLogger(log),
-		SkipDefaultTransaction: true,
-		// Parsing SQL is a large share of SQLite's cost per statement (and not free on
-		// PostgreSQL): prepare each statement once per connection and reuse it.
-		PrepareStmt:    true,
-		NowFunc:        func() time.Time { return time.Now().UTC() },
-		TranslateError: false,
+	// Each gorm.Open gets a Config of its own: gorm keeps a DB's callbacks and connection
+	// pool in it, so the SQLite read pool must not share the writer's.
+	cfg := func() *gorm.Config {
+		return &gorm.Config{
+			Logger:                 newGormLogger(log),
+			SkipDefaultTransaction: true,
+			// Parsing SQL is a large share of SQLite's cost per statement (and not free on
+			// PostgreSQL): prepare each statement once per connection and reuse it.
+			PrepareStmt:    true,
+			NowFunc:        func() time.Time { return time.Now().UTC() },
+			TranslateError: false,
+		}
 	}
 	var (
 		db        *gorm.DB
@@ -69,12 +73,12 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		dialect = "postgres"
-		db, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
+		db, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg())
 	case strings.HasPrefix(dsn, "sqlite:"):
 		dialect = "sqlite"
 		sqliteDSN, err = sqliteDataSource(strings.TrimPrefix(dsn, "sqlite:"))
 		if err == nil {
-			db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN}), cfg)
+			db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN}), cfg())
 		}
 	default:
 		return nil, fmt.Errorf("database URL must start with postgres:// or sqlite: (got %q)", redactDSN(dsn))
@@ -95,7 +99,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		sqlDB.SetMaxOpenConns(1)
 		sqlDB.SetMaxIdleConns(1)
 		if !strings.Contains(sqliteDSN, "vfs=memdb") {
-			if rdb, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN}), cfg); err != nil {
+			if rdb, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN}), cfg()); err != nil {
 				_ = sqlDB.Close()
 				return nil, fmt.Errorf("open sqlite read pool: %w", err)
 			}
