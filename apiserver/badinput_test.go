@@ -309,6 +309,11 @@ func TestBadInputSubscribers(t *testing.T) {
 
 		{"DuplicateTopLevelKey", `{"name":"n","webhook_url":` + u + `,"webhook_url":"https://10.0.0.1/","events":[{"slug":"` + okSlug + `"}]}`, 400, "body"},
 		{"DuplicateHeader", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-A":"1","X-A":"2"}}`, 400, "custom_headers"},
+		{"HeaderValueControlChar", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"a\u0001b"}}`, 400, "custom_headers.X-Team"},
+		{"HeaderValueDEL", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"a\u007fb"}}`, 400, "custom_headers.X-Team"},
+		{"HeaderValueEscape", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"\u001b[31m"}}`, 400, "custom_headers.X-Team"},
+		{"HeaderValueLeadingSpace", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":" a"}}`, 400, "custom_headers.X-Team"},
+		{"HeaderValueTrailingTab", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"a\t"}}`, 400, "custom_headers.X-Team"},
 		{"HeaderNamesDifferingByCase", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"1","x-team":"2"}}`, 400, "custom_headers.x-team"},
 		{"DuplicateInFilter", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `","filters":{"query":"$.a","query":"$.b"}}]}`, 400, "events[0].filters"},
 	}

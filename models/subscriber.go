@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -182,8 +183,12 @@ func ValidateSubscriber(s *Subscriber, policy NetworkPolicy) error {
 			v.Add(field, "is reserved by Hookflow and cannot be overridden")
 		case repeated:
 			v.Add(field, "repeats %s: header names are case-insensitive", first)
-		case len(value) > maxHeaderValueBytes || strings.ContainsAny(value, "\r\n\x00"):
-			v.Add(field, "value must be at most %d bytes without line breaks", maxHeaderValueBytes)
+		case len(value) > maxHeaderValueBytes:
+			v.Add(field, "value must be at most %d bytes", maxHeaderValueBytes)
+		default:
+			if msg := checkHeaderValue(value); msg != "" {
+				v.Add(field, "value %s", msg)
+			}
 		}
 	}
 	if n := len(s.Secret); n < MinSecretLength || n > MaxSecretLength {
@@ -238,6 +243,26 @@ func validHeaderName(name string) bool {
 	return http.CanonicalHeaderKey(name) != "" && strings.IndexFunc(name, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
 	}) < 0
+}
+
+// checkHeaderValue says what is wrong with a header value under RFC 9110's field-value
+// syntax (visible ASCII, spaces and tabs inside, and bytes from 0x80 up; no control
+// characters, no leading or trailing white space), or "" when nothing is. A value is
+// sent exactly as it is stored, so one that a client would refuse (or a receiver would
+// read differently) must be refused here, where the partner sees why, and not at every
+// send, where the deliveries would fail and block the subscriber.
+func checkHeaderValue(v string) string {
+	for i := 0; i < len(v); i++ {
+		switch b := v[i]; {
+		case b == '\t' || b == ' ':
+			if i == 0 || i == len(v)-1 {
+				return "must not start or end with white space"
+			}
+		case b < 0x20 || b == 0x7f:
+			return fmt.Sprintf("must not contain the control character 0x%02x (at byte %d)", b, i)
+		}
+	}
+	return ""
 }
 
 func validEmail(s string) bool {
