@@ -68,6 +68,7 @@ func (s *Server) handleAPIKeyCreate(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.knownKeys.invalidate()
 	s.log.InfoContext(c.Request.Context(), "api key created", "key_id", k.ID, "organization_id", k.OrganizationID, "scope", k.Scope)
 	c.JSON(http.StatusCreated, newAPIKeyResponse(k, key))
 }

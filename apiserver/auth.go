@@ -3,6 +3,7 @@ package apiserver
 import (
 	"crypto/subtle"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,30 +14,37 @@ const principalKey = "hookflow.principal"
 
 // authenticate resolves the bearer token to a Principal: the admin token, or an API key.
 // Missing or unknown credentials answer 401, and count against the client address's
-// budget of failed authentications: an address that has used it up is answered 429,
-// whatever it sends, until the budget refills, so guessing keys costs no database
-// lookups.
+// budget of failed authentications. An address that has used it up is answered 429
+// for anything but a valid credential, until the budget refills: the admin token is
+// compared in memory, and a key is looked up only if the snapshot of active keys knows
+// it, so guessing keys costs no database lookups and locks nobody with a valid
+// credential out (a guesser behind the same address as a real client, a NAT or a
+// proxy, would otherwise deny that client the service).
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		addr := c.ClientIP()
+		var lockedOut bool
+		var wait time.Duration
 		if s.authFailures != nil {
-			if empty, wait := s.authFailures.empty(addr, s.now()); empty {
-				s.retryAfter(c, wait, "too many failed authentications from %s: each address may fail %d times/s with bursts of %d",
-					addr, s.cfg.AuthFailureLimit, s.cfg.AuthFailureBurst)
-				return
-			}
+			lockedOut, wait = s.authFailures.empty(addr, s.now())
+		}
+		tooMany := func() {
+			s.retryAfter(c, wait, "too many failed authentications from %s: each address may fail %d times/s with bursts of %d",
+				addr, s.cfg.AuthFailureLimit, s.cfg.AuthFailureBurst)
 		}
 		refuse := func(challenge, msg string) {
+			if lockedOut {
+				tooMany()
+				return
+			}
 			if s.authFailures != nil {
 				s.authFailures.allow(addr, s.now())
 			}
 			c.Header("WWW-Authenticate", challenge)
 			s.writeError(c, models.Errorf(models.EUNAUTHORIZED, "%s", msg))
 		}
-		h := c.GetHeader("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		token = strings.TrimSpace(token)
-		if !ok || token == "" {
+		token, ok := bearerToken(c.GetHeader("Authorization"))
+		if !ok {
 			refuse(`Bearer realm="hookflow"`, "missing credentials: send Authorization: Bearer <api key>")
 			return
 		}
@@ -45,9 +53,10 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		if !isText(token) {
-			// No key holds anything else, and the store's database would refuse the
-			// lookup with an error rather than find nothing.
+		// No key holds anything but text (and the store's database would refuse the
+		// lookup with an error rather than find nothing); a locked-out address gets a
+		// lookup only for a key the snapshot knows.
+		if !isText(token) || lockedOut && !s.knownKeys.contains(c.Request.Context(), token) {
 			refuse(`Bearer realm="hookflow", error="invalid_token"`, "invalid or revoked API key")
 			return
 		}
@@ -63,6 +72,18 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		c.Set(principalKey, p)
 		c.Next()
 	}
+}
+
+// bearerToken reads the token of an Authorization header with the Bearer scheme, whose
+// name is case-insensitive (RFC 9110 section 11.1), separated from the token by one or
+// more spaces.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
 }
 
 func principal(c *gin.Context) models.Principal {

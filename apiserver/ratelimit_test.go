@@ -1,6 +1,8 @@
 package apiserver_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -180,17 +182,53 @@ func TestAuthFailureLimit(t *testing.T) {
 	const badKey = "hfk_000000000000_nope"
 	limitFor := func(addr string) string { return "too many failed authentications from " + addr }
 
+	validKey, err := ts.Store.CreateAPIKey(context.Background(), &models.APIKey{OrganizationID: "org-a", Scope: models.ScopePartner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := &models.APIKey{OrganizationID: "org-a", Scope: models.ScopePartner}
+	revokedKey, err := ts.Store.CreateAPIKey(context.Background(), revoked)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	t.Run("OverBudget", func(t *testing.T) {
 		const a = "203.0.113.5"
 		mustStatus(t, call(a, "", ""), http.StatusUnauthorized)
 		mustStatus(t, call(a, "", badKey), http.StatusUnauthorized)
 		mustStatus(t, call(a, "", "not a key at all"), http.StatusUnauthorized)
+		// Valid credentials from the locked-out address still get through.
+		mustStatus(t, call(a, "", validKey), http.StatusOK)
+		mustStatus(t, call(a, "", adminToken), http.StatusOK)
 		before := ts.Store.Statements()
 		mustRateLimited(t, call(a, "", badKey), limitFor(a))
-		if n := ts.Store.Statements() - before; n != 0 {
-			t.Errorf("a refused guess ran %d database statements, want 0", n)
+		// A guess sharing a real key's prefix, wrong in its last character.
+		last := "A"
+		if strings.HasSuffix(validKey, "A") {
+			last = "B"
 		}
-		mustRateLimited(t, call(a, "", adminToken), limitFor(a))
+		mustRateLimited(t, call(a, "", validKey[:len(validKey)-1]+last), limitFor(a))
+		mustRateLimited(t, call(a, "", ""), limitFor(a))
+		if n := ts.Store.Statements() - before; n != 0 {
+			t.Errorf("refused guesses ran %d database statements, want 0", n)
+		}
+		// The lookup stays the authority: a key revoked after the snapshot was taken is
+		// refused.
+		if err := ts.Store.RevokeAPIKey(context.Background(), revoked.ID); err != nil {
+			t.Fatal(err)
+		}
+		mustRateLimited(t, call(a, "", revokedKey), limitFor(a))
+		mustStatus(t, call(a, "", validKey), http.StatusOK)
+	})
+	t.Run("KeyCreatedWhileLockedOut", func(t *testing.T) {
+		const a = "203.0.113.5"
+		rec := doJSON(t, ts, http.MethodPost, "/service/admin/webhook/v1.0/api_keys", adminToken, map[string]string{"organization_id": "org-a"})
+		mustStatus(t, rec, http.StatusCreated)
+		var created struct{ Key string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil {
+			t.Fatal(err)
+		}
+		mustStatus(t, call(a, "", created.Key), http.StatusOK)
 	})
 	t.Run("OtherAddressesUnaffected", func(t *testing.T) {
 		const b = "203.0.113.6"
@@ -210,19 +248,20 @@ func TestAuthFailureLimit(t *testing.T) {
 	t.Run("Refill", func(t *testing.T) {
 		const a = "203.0.113.5"
 		clk.Advance(999 * time.Millisecond)
-		mustRateLimited(t, call(a, "", adminToken), limitFor(a))
+		mustRateLimited(t, call(a, "", badKey), limitFor(a))
 		clk.Advance(time.Millisecond)
-		mustStatus(t, call(a, "", adminToken), http.StatusOK)
 		mustStatus(t, call(a, "", badKey), http.StatusUnauthorized)
-		mustRateLimited(t, call(a, "", adminToken), limitFor(a))
+		mustRateLimited(t, call(a, "", badKey), limitFor(a))
+		mustStatus(t, call(a, "", adminToken), http.StatusOK)
 	})
 	t.Run("TrustedProxy", func(t *testing.T) {
 		const client = "198.51.100.7"
 		for range 3 {
 			mustStatus(t, call(proxy, client, badKey), http.StatusUnauthorized)
 		}
-		mustRateLimited(t, call(proxy, client, adminToken), limitFor(client))
-		mustRateLimited(t, call(client, "", adminToken), limitFor(client))
+		mustRateLimited(t, call(proxy, client, badKey), limitFor(client))
+		mustRateLimited(t, call(client, "", badKey), limitFor(client))
+		mustStatus(t, call(proxy, client, adminToken), http.StatusOK)
 		// The proxy's other clients keep their own budget.
 		mustStatus(t, call(proxy, "198.51.100.8", adminToken), http.StatusOK)
 	})

@@ -42,6 +42,7 @@ type Store interface {
 	DeleteSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) error
 	SetSubscriberStatus(ctx context.Context, t models.Tenant, id int64, status string) (string, error)
 	Authenticate(ctx context.Context, key string) (models.Principal, error)
+	ActiveAPIKeyHashes(ctx context.Context) ([]string, error)
 	CreateAPIKey(ctx context.Context, k *models.APIKey) (string, error)
 	ListAPIKeys(ctx context.Context, org string) ([]models.APIKey, error)
 	RevokeAPIKey(ctx context.Context, id int64) error
@@ -138,6 +139,8 @@ type Server struct {
 	limiter   *rateLimiter // nil: no rate limit
 	// authFailures counts failed authentications per client address; nil: no limit.
 	authFailures *rateLimiter
+	// knownKeys lets a locked-out address authenticate with a valid key.
+	knownKeys *knownKeys
 
 	catalogue catalogueCache
 }
@@ -175,6 +178,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, store: deps.Store, engine: deps.Engine, sender: deps.Sender, transform: deps.Transform, metrics: deps.Metrics, log: deps.Logger, now: deps.Now, router: gin.New(),
 		limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst), authFailures: newRateLimiter(cfg.AuthFailureLimit, cfg.AuthFailureBurst)}
+	s.knownKeys = &knownKeys{load: s.store.ActiveAPIKeyHashes, now: s.now}
 	if err := s.router.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("apiserver: trusted proxies: %w", err)
 	}

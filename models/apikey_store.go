@@ -126,3 +126,15 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id int64) error {
 
 // MaskedKey is how a stored key is shown: its prefix and a mask.
 func (k *APIKey) MaskedKey() string { return k.Prefix + "_********" }
+
+// APIKeyHash is the hash under which a key is stored.
+func APIKeyHash(key string) string { return hashKey(key) }
+
+// ActiveAPIKeyHashes returns the hashes of every key that is not revoked.
+func (s *Store) ActiveAPIKeyHashes(ctx context.Context) ([]string, error) {
+	var hashes []string
+	if err := s.rdb.WithContext(ctx).Model(&APIKey{}).Where("revoked_at IS NULL").Pluck("hash", &hashes).Error; err != nil {
+		return nil, dbError(err, "")
+	}
+	return hashes, nil
+}
