@@ -46,6 +46,11 @@ func (s *Server) handleSubscriberPing(c *gin.Context) {
 	if resp.OK() {
 		out.Status = "SUCCESS"
 	}
-	s.log.InfoContext(c.Request.Context(), "ping", "subscriber_id", sub.ID, "status_code", resp.StatusCode, "result", out.Status)
+	attrs := []any{"subscriber_id", sub.ID, "status_code", resp.StatusCode, "result", out.Status}
+	if resp.Err != nil {
+		// The full error, which may name internal addresses, is for operators only.
+		attrs = append(attrs, "error", resp.Err.Error())
+	}
+	s.log.InfoContext(c.Request.Context(), "ping", attrs...)
 	c.JSON(http.StatusOK, out)
 }

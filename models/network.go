@@ -34,8 +34,32 @@ var (
 	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 )
 
-// CheckIP returns nil if the policy allows connecting to ip, or an error saying why not.
+// AddressError is CheckIP's refusal: Addr is the refused address and Kind what it is
+// ("a loopback address"). Error names the address; Kind alone is what may be shown to a
+// partner about an address their host name resolved to, which they did not write and
+// which would map the deployment's network.
+type AddressError struct {
+	Addr netip.Addr
+	Kind string
+}
+
+func (e *AddressError) Error() string {
+	if !e.Addr.IsValid() {
+		return e.Kind
+	}
+	return "address " + e.Addr.String() + " is " + e.Kind
+}
+
+// CheckIP returns nil if the policy allows connecting to ip, or an *AddressError saying
+// why not.
 func (p NetworkPolicy) CheckIP(ip netip.Addr) error {
+	if kind := p.refusedKind(ip); kind != "" {
+		return &AddressError{Addr: ip.Unmap(), Kind: kind}
+	}
+	return nil
+}
+
+func (p NetworkPolicy) refusedKind(ip netip.Addr) string {
 	ip = ip.Unmap()
 	if nat64.Contains(ip) {
 		// An IPv4 address embedded in the NAT64 prefix reaches that IPv4 host.
@@ -44,30 +68,30 @@ func (p NetworkPolicy) CheckIP(ip netip.Addr) error {
 	}
 	for _, m := range cloudMetadata {
 		if ip == m {
-			return fmt.Errorf("address %s is a cloud metadata endpoint", ip)
+			return "a cloud metadata endpoint"
 		}
 	}
 	switch {
 	case !ip.IsValid():
-		return fmt.Errorf("invalid address")
+		return "invalid address"
 	case ip.IsUnspecified():
-		return fmt.Errorf("address %s is unspecified", ip)
+		return "unspecified"
 	case ip.IsLoopback():
 		if !p.AllowLoopback {
-			return fmt.Errorf("address %s is a loopback address", ip)
+			return "a loopback address"
 		}
 	case ip.IsMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsLinkLocalMulticast():
-		return fmt.Errorf("address %s is a multicast address", ip)
+		return "a multicast address"
 	case ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return fmt.Errorf("address %s is the broadcast address", ip)
+		return "the broadcast address"
 	case ip.IsPrivate() || ip.IsLinkLocalUnicast() || cgnat.Contains(ip) || benchmark.Contains(ip):
 		if !p.AllowPrivate {
-			return fmt.Errorf("address %s is a private or link-local address", ip)
+			return "a private or link-local address"
 		}
 	case ip.Is4() && ip.As4()[0] == 0:
-		return fmt.Errorf("address %s is in 0.0.0.0/8", ip)
+		return "in 0.0.0.0/8"
 	}
-	return nil
+	return ""
 }
 
 // CheckURL validates a webhook URL: absolute http(s), a host, no credentials, no

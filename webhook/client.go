@@ -3,6 +3,8 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -56,10 +58,17 @@ func NewClient(opts ClientOptions) *Client {
 		Control: func(network, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
-				return &PolicyError{Reason: fmt.Sprintf("cannot parse address %q", address)}
+				return &PolicyError{Reason: "the host's address cannot be checked", Detail: fmt.Sprintf("cannot parse address %q", address)}
 			}
 			if err := policy.CheckIP(ap.Addr()); err != nil {
-				return &PolicyError{Reason: err.Error()}
+				// The partner wrote a host name, not this address: what it resolves to
+				// inside the deployment is not theirs to learn.
+				reason := "the host resolves to a forbidden address"
+				var ae *models.AddressError
+				if errors.As(err, &ae) {
+					reason = "the host resolves to " + ae.Kind
+				}
+				return &PolicyError{Reason: reason, Detail: err.Error()}
 			}
 			return nil
 		},
@@ -86,9 +95,15 @@ func NewClient(opts ClientOptions) *Client {
 }
 
 // PolicyError is returned when the destination is forbidden by the network policy.
-type PolicyError struct{ Reason string }
+// Reason may be shown to the partner; Detail (the refused address) is for the logs.
+type PolicyError struct{ Reason, Detail string }
 
-func (e *PolicyError) Error() string { return "destination refused: " + e.Reason }
+func (e *PolicyError) Error() string {
+	if e.Detail != "" {
+		return "destination refused: " + e.Reason + " (" + e.Detail + ")"
+	}
+	return "destination refused: " + e.Reason
+}
 
 // Request is one webhook POST.
 type Request struct {
@@ -103,7 +118,9 @@ type Request struct {
 }
 
 // Response is the outcome of a Request. A request that got an answer has StatusCode set;
-// one that did not has Err set. ErrorClass classifies both (models.ErrClass*).
+// one that did not has Err set. ErrorClass classifies both (models.ErrClass*). Err is
+// for the logs: it may name internal addresses or quote another service's bytes; what
+// a partner is shown is Message.
 type Response struct {
 	StatusCode int
 	Duration   time.Duration
@@ -111,16 +128,24 @@ type Response struct {
 	RetryAfter time.Duration // from a Retry-After header, 0 when absent or invalid
 	Err        error
 	ErrorClass string
+	// reason is what Message says of Err, judged on the error as the transport
+	// returned it (Err keeps its text, not its types).
+	reason string
 }
 
 // OK reports whether the answer was a 2xx.
 func (r Response) OK() bool { return r.StatusCode >= 200 && r.StatusCode < 300 }
 
-// Message describes the outcome in a few words, for attempt rows and ping answers.
+// Message describes the outcome in a few words, for attempt rows, ping answers and
+// alerts: a class and a short reason, never an internal address nor bytes the other
+// end sent (a receiver URL may point at any service, and its banner is not the
+// partner's to read).
 func (r Response) Message() string {
 	switch {
+	case r.Err != nil && r.reason != "":
+		return r.reason
 	case r.Err != nil:
-		return r.Err.Error()
+		return PublicReason(r.Err)
 	case r.OK():
 		return http.StatusText(r.StatusCode)
 	case r.StatusCode >= 300 && r.StatusCode < 400:
@@ -168,7 +193,7 @@ func (c *Client) Send(ctx context.Context, req Request) Response {
 	start := time.Now()
 	resp, err := c.http.Do(hreq)
 	if err != nil {
-		return Response{Duration: time.Since(start), Err: cleanError(err), ErrorClass: classify(err)}
+		return Response{Duration: time.Since(start), Err: cleanError(err), ErrorClass: classify(err), reason: PublicReason(err)}
 	}
 	// A read error leaves the part read so far; the status code already decided the outcome.
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, models.MaxResponseBody))
@@ -206,6 +231,71 @@ func classify(err error) string {
 		return models.ErrClassTimeout
 	}
 	return models.ErrClassConnection
+}
+
+// PublicReason describes a transport error as it may be shown to a partner: which
+// class of failure and a short reason, from a fixed vocabulary.
+func PublicReason(err error) string {
+	var (
+		pe   *PolicyError
+		dnse *net.DNSError
+		ne   net.Error
+		rhe  tls.RecordHeaderError
+		ae   tls.AlertError
+		cve  *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &pe):
+		return "refused by policy: " + pe.Reason
+	case errors.As(err, &dnse):
+		switch {
+		case dnse.IsNotFound:
+			return "DNS: no such host"
+		case dnse.IsTimeout:
+			return "DNS: the lookup timed out"
+		}
+		return "DNS: the lookup failed"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out waiting for the response"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by the server"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "the host is unreachable"
+	case errors.As(err, &cve):
+		return "TLS: " + certificateReason(cve.Err)
+	case errors.As(err, &rhe), errors.Is(err, http.ErrSchemeMismatch):
+		return "TLS: the server did not answer with TLS"
+	case errors.As(err, &ae):
+		return "TLS: the server refused the handshake"
+	case strings.Contains(err.Error(), "tls: "):
+		return "TLS: the handshake failed"
+	case strings.Contains(err.Error(), "invalid header field"):
+		return "a custom header is not valid HTTP"
+	case strings.Contains(err.Error(), "malformed HTTP"):
+		return "the server's answer is not HTTP"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the server closed the connection without an answer"
+	}
+	return "the connection failed"
+}
+
+func certificateReason(err error) string {
+	var (
+		ua x509.UnknownAuthorityError
+		he x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &ua):
+		return "the certificate is signed by an unknown authority"
+	case errors.As(err, &he):
+		return "the certificate is not valid for the host"
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return "the certificate has expired or is not yet valid"
+	}
+	return "the certificate is not valid"
 }
 
 // cleanError strips the request URL from a transport error: the URL may carry tokens in

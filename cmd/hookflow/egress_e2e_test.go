@@ -8,6 +8,7 @@ import (
 	"time"
 
 	main "github.com/hookflow/hookflow/cmd/hookflow"
+	"github.com/hookflow/hookflow/internal/dnstest"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/models/storetest"
 )
@@ -18,7 +19,7 @@ import (
 func TestEgressGuard(t *testing.T) {
 	rc := newReceiver(t, nil)
 	port := rc.URL[strings.LastIndexByte(rc.URL, ':')+1:]
-	dns := startDNS(t, map[string]netip.Addr{
+	dns := dnstest.Start(t, map[string]netip.Addr{
 		"receiver.test": netip.MustParseAddr("127.0.0.1"),
 		"metadata.test": netip.MustParseAddr("169.254.169.254"),
 	})
@@ -44,8 +45,12 @@ func TestEgressGuard(t *testing.T) {
 			return d.Attempts >= 1
 		})
 		attempts, _ := s.Store().ListAttempts(context.Background(), d.ID)
-		if len(attempts) == 0 || attempts[0].ErrorClass != models.ErrClassRefused || !strings.Contains(attempts[0].Error, "destination refused") {
+		if len(attempts) == 0 || attempts[0].ErrorClass != models.ErrClassRefused || !strings.Contains(attempts[0].Error, "refused by policy") {
 			t.Errorf("%s: attempts %+v, want a refused first attempt", host, attempts)
+		}
+		// The partner wrote a name; the address it resolves to is the deployment's.
+		if len(attempts) > 0 && (strings.Contains(attempts[0].Error, "127.0.0.1") || strings.Contains(attempts[0].Error, "169.254")) {
+			t.Errorf("%s: the attempt's error %q names the address the host resolves to", host, attempts[0].Error)
 		}
 	}
 	if n := len(rc.requests()); n != 0 {

@@ -1,4 +1,6 @@
-package main_test
+// Package dnstest runs a DNS server on loopback for tests of name resolution: the egress
+// guard must judge the address a name resolves to, not the name.
+package dnstest
 
 import (
 	"net"
@@ -9,10 +11,10 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// startDNS runs a DNS server on loopback UDP that answers A queries for the given names
+// Start runs a DNS server on loopback UDP that answers A queries for the given names
 // (lowercase, without the final dot) and NXDOMAIN for anything else. It returns its
 // address.
-func startDNS(t *testing.T, records map[string]netip.Addr) string {
+func Start(t testing.TB, records map[string]netip.Addr) string {
 	t.Helper()
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
