@@ -271,11 +271,9 @@ func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 // for the benchmark's per-delivery cost breakdown.
 func (s *Store) countStatements() {
 	s.kinds = map[string]int64{}
-	for _, db := range []*gorm.DB{s.db, s.rdb} {
-		if db == s.rdb && s.rdb == s.db {
-			break
-		}
-		s.registerCounter(db)
+	s.registerCounter(s.db)
+	if s.rdb != s.db { // SQLite: a read pool beside the writer
+		s.registerCounter(s.rdb)
 	}
 }
 
