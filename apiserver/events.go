@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -101,35 +102,78 @@ func (s *Server) handleEventIngest(c *gin.Context) {
 	c.JSON(http.StatusAccepted, eventIngestResponse{EventID: res.EventID, WorkflowID: res.WorkflowID, Duplicate: res.Duplicate})
 }
 
-// catalogueCache remembers the catalogue's slugs for a short while: ingestion checks
-// every event's slug against it.
+// catalogueCache remembers the catalogue's slugs: ingestion checks every event's slug
+// against it. It is a snapshot swapped atomically, so checking takes no lock; at most
+// one request at a time reloads it, and none holds a lock that others wait on while
+// the database answers (a producer sending unknown slugs must not serialise every other
+// producer behind catalogue queries).
 type catalogueCache struct {
-	mu     sync.Mutex
+	snap       atomic.Pointer[catalogueSnapshot]
+	refreshing sync.Mutex // held by the one request reloading the snapshot
+}
+
+type catalogueSnapshot struct {
 	slugs  map[string]bool
 	loaded time.Time
 }
 
-const catalogueTTL = 30 * time.Second
+const (
+	// catalogueTTL is how long a snapshot answers for known slugs.
+	catalogueTTL = 30 * time.Second
+	// catalogueMissTTL is how long a slug that the snapshot does not know is taken as
+	// unknown before a miss reloads the snapshot: a type added to the catalogue is
+	// accepted within this time, and unknown slugs cost at most one query per period
+	// however many are sent.
+	catalogueMissTTL = 2 * time.Second
+)
 
 func (s *Server) checkCatalogue(c *gin.Context, slug string) error {
-	s.catalogue.mu.Lock()
-	defer s.catalogue.mu.Unlock()
-	if s.catalogue.slugs == nil || s.now().Sub(s.catalogue.loaded) > catalogueTTL || !s.catalogue.slugs[slug] {
-		types, err := s.store.ListEventTypes(c.Request.Context())
+	snap := s.catalogue.snap.Load()
+	switch {
+	case snap == nil:
+		// Nothing to answer from yet: wait for the one load.
+		var err error
+		s.catalogue.refreshing.Lock()
+		if snap = s.catalogue.snap.Load(); snap == nil {
+			snap, err = s.loadCatalogue(c)
+		}
+		s.catalogue.refreshing.Unlock()
 		if err != nil {
 			return err
 		}
-		s.catalogue.slugs = make(map[string]bool, len(types))
-		for _, t := range types {
-			s.catalogue.slugs[t.Slug] = true
+	case s.now().Sub(snap.loaded) > catalogueTTL || !snap.slugs[slug] && s.now().Sub(snap.loaded) > catalogueMissTTL:
+		// Stale, or a miss in a snapshot old enough to be missing a new type: one
+		// request reloads; the others answer from the snapshot they have.
+		if s.catalogue.refreshing.TryLock() {
+			fresh, err := s.loadCatalogue(c)
+			s.catalogue.refreshing.Unlock()
+			switch {
+			case err == nil:
+				snap = fresh
+			case !snap.slugs[slug]:
+				return err
+			}
 		}
-		s.catalogue.loaded = s.now()
 	}
-	if !s.catalogue.slugs[slug] {
+	if !snap.slugs[slug] {
 		return &models.Error{Code: models.EUNPROCESSABLE, Message: "event_slug " + slug + " is not in the event catalogue",
 			Fields: []models.FieldError{{Field: "event_slug", Message: "is not in the event catalogue (GET " + commonBase + "/events lists it)"}}}
 	}
 	return nil
+}
+
+// loadCatalogue reads the catalogue's slugs and makes them the snapshot.
+func (s *Server) loadCatalogue(c *gin.Context) (*catalogueSnapshot, error) {
+	types, err := s.store.ListEventTypes(c.Request.Context())
+	if err != nil {
+		return nil, err
+	}
+	snap := &catalogueSnapshot{slugs: make(map[string]bool, len(types)), loaded: s.now()}
+	for _, t := range types {
+		snap.slugs[t.Slug] = true
+	}
+	s.catalogue.snap.Store(snap)
+	return snap, nil
 }
 
 type eventConfig struct {
