@@ -2,7 +2,10 @@ package activities
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
 	"net/smtp"
 	"strings"
 	"time"
@@ -23,8 +26,9 @@ type SMTPNotifier struct {
 	Password string
 }
 
-// Send mails n to n.Email.
-func (s SMTPNotifier) Send(_ context.Context, n *models.Notification) error {
+// Send mails n to n.Email. It gives up when ctx ends: a server that accepts the
+// connection and then says nothing must not hold the activity for its whole timeout.
+func (s SMTPNotifier) Send(ctx context.Context, n *models.Notification) error {
 	if n.Email == "" {
 		return nil
 	}
@@ -39,10 +43,74 @@ func (s SMTPNotifier) Send(_ context.Context, n *models.Notification) error {
 	msg := "From: " + s.From + "\r\nTo: " + n.Email + "\r\nSubject: " + n.Subject +
 		"\r\nDate: " + time.Now().UTC().Format(time.RFC1123Z) +
 		"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + n.Message + "\r\n"
-	if err := smtp.SendMail(s.Addr, auth, s.From, []string{n.Email}, []byte(msg)); err != nil {
+	if err := s.send(ctx, host, auth, n.Email, []byte(msg)); err != nil {
 		return fmt.Errorf("send mail to %s: %w", n.Email, err)
 	}
 	return nil
+}
+
+// send is smtp.SendMail over a connection that ctx bounds: dialled with ctx, closed
+// when ctx ends, and with ctx's deadline on every read and write.
+func (s SMTPNotifier) send(ctx context.Context, host string, auth smtp.Auth, to string, msg []byte) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		_ = conn.Close()
+		return contextError(ctx, err)
+	}
+	defer c.Close()
+	if err := sendMessage(c, host, auth, s.From, to, msg); err != nil {
+		return contextError(ctx, err)
+	}
+	return c.Quit()
+}
+
+// sendMessage is the conversation of smtp.SendMail on an open client.
+func sendMessage(c *smtp.Client, host string, auth smtp.Auth, from, to string, msg []byte) error {
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
+			return err
+		}
+	}
+	if auth != nil {
+		if ok, _ := c.Extension("AUTH"); !ok {
+			return errors.New("the server does not support AUTH")
+		}
+		if err := c.Auth(auth); err != nil {
+			return err
+		}
+	}
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	return w.Close()
+}
+
+// contextError prefers ctx's error to the one a closed connection produced.
+func contextError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return err
 }
 
 // notifyBlocked stores and logs the alert that a subscriber was blocked, and mails it
