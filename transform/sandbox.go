@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -40,7 +41,7 @@ var preludeFiles embed.FS
 // preludeProgram is compiled once; a goja Program may run in many runtimes.
 var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	var src strings.Builder
-	src.WriteString("(function (MAX_STRING, MAX_ARRAY, MAX_JSON_DEPTH, jsonDepthOK) {\n'use strict';\n")
+	src.WriteString("(function (MAX_STRING, MAX_ARRAY, MAX_JSON_DEPTH, jsonDepthOK, RX_LIMIT_MS, now, mapString) {\n'use strict';\n")
 	names, err := fs.Glob(preludeFiles, "sandbox/*.js")
 	if err != nil {
 		return nil, err
@@ -64,7 +65,12 @@ const maxCachedFunctions = 512
 
 // vm is one sandboxed goja runtime. It is used by one evaluation at a time.
 type vm struct {
-	rt             *goja.Runtime
+	rt     *goja.Runtime
+	limits Limits
+	born   time.Time // the origin of the prelude's clock
+	// stop is set with the runtime's interrupt, for the Go helpers of the prelude,
+	// which the interrupt itself does not reach.
+	stop           atomic.Bool
 	add, tpl, addp goja.Value
 	describe       goja.Callable
 	fns            map[*condition]goja.Callable
@@ -82,6 +88,7 @@ func newVM(l Limits) (*vm, error) {
 		return nil, fmt.Errorf("compile sandbox prelude: %w", err)
 	}
 	rt := goja.New()
+	m := &vm{rt: rt, limits: l, born: time.Now(), fns: make(map[*condition]goja.Callable)}
 	setup, err := rt.RunProgram(prog)
 	if err != nil {
 		return nil, fmt.Errorf("run sandbox prelude: %w", err)
@@ -95,7 +102,8 @@ func newVM(l Limits) (*vm, error) {
 		return rt.ToValue(jsonDepthOK(call.Argument(0).String(), maxDepth))
 	})
 	res, err := fn(goja.Undefined(), rt.ToValue(l.MaxStringLength), rt.ToValue(l.MaxArrayLength),
-		rt.ToValue(l.MaxJSONDepth), depthOK)
+		rt.ToValue(l.MaxJSONDepth), depthOK, rt.ToValue(RegexpMatchTimeout.Milliseconds()),
+		rt.ToValue(m.sinceStart), rt.ToValue(m.mapString))
 	if err != nil {
 		return nil, fmt.Errorf("run sandbox prelude: %w", err)
 	}
@@ -107,14 +115,15 @@ func newVM(l Limits) (*vm, error) {
 	// Set after the prelude so that its one-time setup is not bounded by a limit meant
 	// for conditions.
 	rt.SetMaxCallStackSize(l.MaxCallDepth)
-	return &vm{
-		rt:       rt,
-		add:      helpers.Get("0"),
-		tpl:      helpers.Get("1"),
-		addp:     helpers.Get("2"),
-		describe: describe,
-		fns:      make(map[*condition]goja.Callable),
-	}, nil
+	m.add, m.tpl, m.addp, m.describe = helpers.Get("0"), helpers.Get("1"), helpers.Get("2"), describe
+	return m, nil
+}
+
+// interrupt stops the script running in m: the VM at its next instruction, the
+// prelude's Go helpers at their next chunk.
+func (m *vm) interrupt(v any) {
+	m.stop.Store(true)
+	m.rt.Interrupt(v)
 }
 
 // jsonDepthOK reports whether the brackets of s, outside JSON strings, nest at most max

@@ -174,6 +174,15 @@ func TestSandbox_Guards(t *testing.T) {
 		`() => { let n = 1; n += 2; return n === 3 && 1 + 2 === 3 && '1' + 2 === '12' && 1 + '2' === '12' }`,
 		`() => { try { String(new Error('m')); return String(new TypeError('m')) === 'TypeError: m' } catch (e) { return false } }`,
 		`() => ({valueOf() { return 40 }}) + 2 === 42 && [1] + [2] === '12' && ({}) + '' === '[object Object]'`,
+		`() => 'straße'.toUpperCase() === 'STRASSE' && 'İ'.toLowerCase() === 'i\u0307' && 'ΟΔΟΣ ΑΣ'.toLowerCase() === 'οδος ας'`,
+		`() => 'Abc'.toLocaleUpperCase() === 'ABC' && 'ÀB'.toLocaleLowerCase() === 'àb' && 'x'.toUpperCase() === 'X'`,
+		`() => '\uFDFA'.normalize('NFKD').length === 18 && 'e\u0301'.normalize() === 'é' && 'é'.normalize('NFD').length === 2`,
+		`() => { try { 'a'.normalize('NFX'); return false } catch (e) { return e instanceof RangeError } }`,
+		`() => 'a'.localeCompare('b') < 0 && 'é'.localeCompare('e\u0301') === 0`,
+		`() => /a(?=b)/.exec('xab').index === 1 && /(\w)\1/.test('xaa') && !/(\w)\1/.test('ab')`,
+		`() => 'a1b22c'.replace(/(\d)\1?/g, '<$1>') === 'a<1>b<2>c' && 'a1b2'.match(/\d/g).join() === '1,2'`,
+		`() => 'é,b,,c'.split(/,/).length === 4 && [...'a1b2'.matchAll(/\d/g)].length === 2 && 'xay'.search(/a/) === 1`,
+		`() => { const r = /a/g; return r.test('aa') && r.lastIndex === 1 && r.exec('aa').index === 1 && r.exec('aa') === null }`,
 	} {
 		mustHold(t, e, doc, condition)
 		mustHold(t, wide, doc, condition)
@@ -189,6 +198,7 @@ func TestSandbox_Guards(t *testing.T) {
 		`'x'.repeat(30).replace(/(x+)/, '$1$1$1')`, `'x'.repeat(30).replace(/(?<g>x+)/, '$<g>$<g>$<g>')`, `JSON.stringify('x'.repeat(60))`,
 		`(() => { const a = []; a.length = 100; return a.fill(0) })()`,
 		`Math.max.apply(null, {length: 17})`, `escape('%'.repeat(30))`,
+		`'ß'.repeat(40).toUpperCase()`, `'é'.repeat(65).toLowerCase()`, `'\uFDFA'.repeat(4).normalize('NFKD')`,
 	} {
 		t.Run(bomb, func(t *testing.T) {
 			mustHold(t, e, doc, `() => { try { `+bomb+`; return false } catch (e) { return e instanceof RangeError } }`)

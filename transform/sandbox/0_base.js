@@ -16,6 +16,9 @@ const OrigSet = Set, setHas = Set.prototype.has, setAdd = Set.prototype.add, set
 
 // ---- limits ----
 
+// MAX_COLLATE bounds the strings localeCompare takes.
+const MAX_COLLATE = 10000;
+
 const checkString = (n) => {
 	if (n > MAX_STRING) {
 		throw new RangeError('string length ' + n + ' exceeds the sandbox limit of ' + MAX_STRING);

@@ -197,6 +197,40 @@ for (const name of ['escape', 'encodeURI', 'encodeURIComponent']) {
 	}.guarded);
 }
 
+// Case mapping and normalization run in Go over the whole string and may lengthen it
+// (ß becomes SS, NFKD makes 18 characters of one): mapString produces the same
+// result in bounded chunks and stops when the runtime is interrupted.
+for (const [name, op] of [['toUpperCase', 'upper'], ['toLocaleUpperCase', 'upper'],
+	['toLowerCase', 'lower'], ['toLocaleLowerCase', 'lower']]) {
+	replace(SP, name, {
+		guarded() {
+			return mapString(op, thisString(this, name));
+		}
+	}.guarded);
+}
+replace(SP, 'normalize', {
+	normalize(form) {
+		const s = thisString(this, 'normalize');
+		const f = form === undefined ? 'NFC' : `${form}`;
+		if (f !== 'NFC' && f !== 'NFD' && f !== 'NFKC' && f !== 'NFKD') {
+			throw new RangeError('The normalization form should be one of NFC, NFD, NFKC, NFKD');
+		}
+		return mapString(f, s);
+	}
+}.normalize);
+// Collation normalizes both strings and compares them in one Go call, at about 2µs a
+// character; longer strings are refused rather than run past the time limit.
+const origLocaleCompare = replace(SP, 'localeCompare', {
+	localeCompare(that) {
+		const s = thisString(this, 'localeCompare'), t = `${that}`;
+		if (s.length > MAX_COLLATE || t.length > MAX_COLLATE) {
+			throw new RangeError('localeCompare compares strings of at most ' + MAX_COLLATE +
+				' characters in conditions, got ' + (s.length > t.length ? s.length : t.length));
+		}
+		return apply(origLocaleCompare, s, [t]);
+	}
+}.localeCompare);
+
 // Listing the keys of a string lists one per character, in Go: Object.keys of a
 // string of a million characters takes tens of megabytes, out of reach of the time
 // limit. A String object is recognized by its own read-only length.
@@ -231,6 +265,29 @@ const origAssign = replace(Object, 'assign', {
 
 // ---- RegExp ----
 
+// exec and test are where every match happens (the other methods call exec, since
+// replacing it turns off goja's fast paths, which loop over matches in Go). Being
+// JavaScript, they let the interrupt in between two matches. One match is bounded by
+// RegexpMatchTimeout; goja reports a match that ran out of time as no match, so a
+// null that took that long is turned into an error.
+const tooSlow = () => new RangeError('a regular expression ran longer than ' + RX_LIMIT_MS +
+	'ms on one match; patterns with nested quantifiers such as (a+)+ backtrack exponentially');
+const origExec = replace(RP, 'exec', {
+	exec(string) {
+		const t0 = now();
+		const r = apply(origExec, this, [string]);
+		if (r === null && now() - t0 >= RX_LIMIT_MS) throw tooSlow();
+		return r;
+	}
+}.exec);
+const origTest = replace(RP, 'test', {
+	test(string) {
+		const t0 = now();
+		const r = apply(origTest, this, [string]);
+		if (r === false && now() - t0 >= RX_LIMIT_MS) throw tooSlow();
+		return r;
+	}
+}.test);
 const regexpGuard = (key, needsCheck) => {
 	const orig = RP[key];
 	defineProperty(RP, key, {
