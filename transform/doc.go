@@ -55,10 +55,12 @@
 // filter is parsed, since their results are not booleans; a condition that returns a
 // Promise anyway fails with an EvalError.
 //
-// The source runs once per pooled runtime, when the runtime first meets the condition,
-// and the function it yields is kept: state that a condition keeps in its own closure
-// lasts as long as that runtime. Nothing else carries over: every built-in object is
-// frozen, and globalThis cannot be extended.
+// Every evaluation starts from the condition's source: state that a condition keeps in
+// a closure or on its function object does not carry over to the next event, nor to
+// another subscriber that saved the same text. Compilation is cached; a condition
+// written as an arrow function literal, which cannot keep state, is also instantiated
+// only once per pooled runtime. Nothing else carries over either: every built-in
+// object is frozen, and globalThis cannot be extended.
 //
 // The sandbox (see [Engine]) bounds time, call depth and the size of what a condition
 // builds. Ordinary code runs unchanged, with these differences from a plain engine:
