@@ -38,6 +38,12 @@ var builtinBombs = []struct{ name, condition string }{
 	{"NormalizeNFKD", `x => 'ﷺ'.repeat(1 << 20).normalize('NFKD')`},
 	{"NormalizeNFD", `x => 'é'.repeat(1 << 20).normalize('NFD')`},
 	{"LocaleCompare", `x => 'é'.repeat(1 << 20).localeCompare('é'.repeat(1 << 20))`},
+	// Compiling a pattern copies each counted repetition's operand once per count.
+	{"RegExpCounted", `x => new RegExp('a{1000}'.repeat(100)).test('b')`},
+	{"RegExpAlternatives", `x => RegExp('(?:a|b)'.repeat(1e5)).test('b')`},
+	{"RegExpBackreference", `x => new RegExp('(a)\\1' + '(?:a|b)'.repeat(1e5)).test('b')`},
+	{"RegExpFromString", `x => 'b'.match('a{1000}'.repeat(100))`},
+	{"RegExpCompile", `x => /a/.compile('a{1000}'.repeat(100)).test('b')`},
 }
 
 // TestBuiltinBombs_CPUIdleAfterReturn checks that when Match refuses a condition stuck

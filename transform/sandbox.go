@@ -41,7 +41,7 @@ var preludeFiles embed.FS
 // preludeProgram is compiled once; a goja Program may run in many runtimes.
 var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	var src strings.Builder
-	src.WriteString("(function (MAX_STRING, MAX_ARRAY, MAX_JSON_DEPTH, jsonDepthOK, RX_LIMIT_MS, now, mapString) {\n'use strict';\n")
+	src.WriteString("(function (MAX_STRING, MAX_ARRAY, MAX_JSON_DEPTH, jsonDepthOK, RX_LIMIT_MS, now, mapString, regexpSizeOK, MAX_REGEXP) {\n'use strict';\n")
 	names, err := fs.Glob(preludeFiles, "sandbox/*.js")
 	if err != nil {
 		return nil, err
@@ -100,7 +100,9 @@ func newVM(l Limits) (*vm, error) {
 	})
 	res, err := fn(goja.Undefined(), rt.ToValue(l.MaxStringLength), rt.ToValue(l.MaxArrayLength),
 		rt.ToValue(l.MaxJSONDepth), depthOK, rt.ToValue(RegexpMatchTimeout.Milliseconds()),
-		rt.ToValue(m.sinceStart), rt.ToValue(m.mapString))
+		rt.ToValue(m.sinceStart), rt.ToValue(m.mapString), rt.ToValue(func(p string) bool {
+			return regexpSize(p, maxRegexpSize) <= maxRegexpSize
+		}), rt.ToValue(maxRegexpSize))
 	if err != nil {
 		return nil, fmt.Errorf("run sandbox prelude: %w", err)
 	}

@@ -183,6 +183,13 @@ func TestSandbox_Guards(t *testing.T) {
 		`() => 'a1b22c'.replace(/(\d)\1?/g, '<$1>') === 'a<1>b<2>c' && 'a1b2'.match(/\d/g).join() === '1,2'`,
 		`() => 'é,b,,c'.split(/,/).length === 4 && [...'a1b2'.matchAll(/\d/g)].length === 2 && 'xay'.search(/a/) === 1`,
 		`() => { const r = /a/g; return r.test('aa') && r.lastIndex === 1 && r.exec('aa').index === 1 && r.exec('aa') === null }`,
+		`() => RegExp('a') instanceof RegExp && new RegExp(/a/g).flags === 'g' && new RegExp(/a/g, 'i').flags === 'i' && /a/.constructor === RegExp`,
+		`() => { const r = /a/; return RegExp(r) === r && new RegExp(r) !== r && RegExp(r, 'g') !== r && String(new RegExp()) === '/(?:)/' }`,
+		`() => { class R extends RegExp {} const r = new R('b+'); return r instanceof R && r instanceof RegExp && r.test('abb') }`,
+		`() => 'abc'.match('b').index === 1 && 'xay'.search('a') === 1 && [...'a1b2'.matchAll('\\d')].length === 2 && 'x'.match() !== null`,
+		`() => { try { 'a'.matchAll(/a/); return false } catch (e) { return e instanceof TypeError } }`,
+		`() => { const r = /a/; r.compile('b', 'g'); return r.source === 'b' && r.global && /x{3}y{2,4}z{1,}/.test('xxxyyz') }`,
+		`() => 'a.b.c'.split(/\./).length === 3 && RegExp.prototype.constructor === RegExp && typeof RegExp[Symbol.species] === 'function'`,
 	} {
 		mustHold(t, e, doc, condition)
 		mustHold(t, wide, doc, condition)
@@ -199,6 +206,7 @@ func TestSandbox_Guards(t *testing.T) {
 		`(() => { const a = []; a.length = 100; return a.fill(0) })()`,
 		`Math.max.apply(null, {length: 17})`, `escape('%'.repeat(30))`,
 		`'ß'.repeat(40).toUpperCase()`, `'é'.repeat(65).toLowerCase()`, `'\uFDFA'.repeat(4).normalize('NFKD')`,
+		`'a'.localeCompare('b'.repeat(10001))`,
 	} {
 		t.Run(bomb, func(t *testing.T) {
 			mustHold(t, e, doc, `() => { try { `+bomb+`; return false } catch (e) { return e instanceof RangeError } }`)

@@ -265,6 +265,81 @@ const origAssign = replace(Object, 'assign', {
 
 // ---- RegExp ----
 
+// Making a regular expression compiles its pattern in one Go call, which copies a
+// counted repetition's operand once per count; patterns are checked first (see
+// regexpsize.go; the literals of a condition are checked when it is compiled). The
+// constructor, compile, and the String methods that make a regular expression from
+// a string convert the pattern once and hand goja the checked text.
+const OrigRegExp = RegExp;
+const sourceGetter = getOwnPropertyDescriptor(RP, 'source').get;
+const isRealRegExp = (v) => {
+	if (v === RP || v === null || typeof v !== 'object') return false;
+	try {
+		apply(sourceGetter, v, []);
+		return true;
+	} catch (_) {
+		return false;
+	}
+};
+const isRegExpLike = (v) => {
+	if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return false;
+	const m = v[Symbol.match];
+	return m !== undefined ? !!m : isRealRegExp(v);
+};
+const checkedPattern = (p) => {
+	if (!regexpSizeOK(p)) {
+		throw new SyntaxError('Invalid regular expression: the pattern is too large for a condition (more than ' +
+			MAX_REGEXP + ' once its counted repetitions are expanded)');
+	}
+	return p;
+};
+// patternArgs returns what to hand goja's constructor for pattern and flags.
+const patternArgs = (pattern, flags) => {
+	if (isRealRegExp(pattern)) return [pattern, flags]; // its source was checked
+	if (isRegExpLike(pattern)) {
+		return [checkedPattern(`${pattern.source}`), flags === undefined ? `${pattern.flags}` : `${flags}`];
+	}
+	return [checkedPattern(pattern === undefined ? '' : `${pattern}`), flags === undefined ? undefined : `${flags}`];
+};
+const RegExpCtor = function RegExp(pattern, flags) {
+	if (new.target === undefined && flags === undefined && isRegExpLike(pattern) && pattern.constructor === RegExpCtor) {
+		return pattern;
+	}
+	return construct(OrigRegExp, patternArgs(pattern, flags), new.target === undefined ? RegExpCtor : new.target);
+};
+RegExpCtor.prototype = RP;
+defineProperty(RegExpCtor, 'length', { value: 2 });
+for (const key of ownKeys(OrigRegExp)) {
+	if (key !== 'prototype' && key !== 'length' && key !== 'name') {
+		defineProperty(RegExpCtor, key, getOwnPropertyDescriptor(OrigRegExp, key));
+	}
+}
+defineProperty(RP, 'constructor', { value: RegExpCtor, writable: true, enumerable: false, configurable: true });
+defineProperty(G, 'RegExp', { value: RegExpCtor, writable: true, enumerable: false, configurable: true });
+const origCompile = replace(RP, 'compile', {
+	compile(pattern, flags) {
+		return apply(origCompile, this, patternArgs(pattern, flags));
+	}
+}.compile);
+for (const [name, sym] of [['match', Symbol.match], ['matchAll', Symbol.matchAll], ['search', Symbol.search]]) {
+	replace(SP, name, {
+		guarded(regexp) {
+			if (this === undefined || this === null) {
+				throw new TypeError('String.prototype.' + name + ' called on null or undefined');
+			}
+			if (regexp !== undefined && regexp !== null) {
+				if (name === 'matchAll' && isRegExpLike(regexp) && !apply(origIncludes, `${regexp.flags}`, ['g'])) {
+					throw new TypeError('String.prototype.matchAll called with a non-global RegExp argument');
+				}
+				const method = regexp[sym];
+				if (method !== undefined && method !== null) return apply(method, regexp, [this]);
+			}
+			const s = `${this}`;
+			const rx = new RegExpCtor(regexp === undefined ? '' : `${regexp}`, name === 'matchAll' ? 'g' : undefined);
+			return apply(rx[sym], rx, [s]);
+		}
+	}.guarded);
+}
 // exec and test are where every match happens (the other methods call exec, since
 // replacing it turns off goja's fast paths, which loop over matches in Go). Being
 // JavaScript, they let the interrupt in between two matches. One match is bounded by
