@@ -38,6 +38,9 @@ var builtinBombs = []struct{ name, condition string }{
 	{"NormalizeNFKD", `x => 'ﷺ'.repeat(1 << 20).normalize('NFKD')`},
 	{"NormalizeNFD", `x => 'é'.repeat(1 << 20).normalize('NFD')`},
 	{"LocaleCompare", `x => 'é'.repeat(1 << 20).localeCompare('é'.repeat(1 << 20))`},
+	{"DateParse", `x => new Date('é'.repeat(1 << 20)).getTime()`},
+	{"EncodeURIComponent", `x => encodeURIComponent('é'.repeat(1 << 20))`},
+	{"Trim", `x => 'é'.repeat(1 << 20).trim()`},
 	// Compiling a pattern copies each counted repetition's operand once per count.
 	{"RegExpCounted", `x => new RegExp('a{1000}'.repeat(100)).test('b')`},
 	{"RegExpAlternatives", `x => RegExp('(?:a|b)'.repeat(1e5)).test('b')`},

@@ -8,7 +8,7 @@ const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf, freeze } = Obj
 const isArray = Array.isArray;
 const floor = Math.floor, min = Math.min;
 const AP = Array.prototype, SP = String.prototype, FP = Function.prototype, RP = RegExp.prototype;
-const origJoin = AP.join, origSlice = SP.slice, origIncludes = SP.includes;
+const origJoin = AP.join, origSlice = SP.slice, origIncludes = SP.includes, origCharCodeAt = SP.charCodeAt;
 const origStringify = JSON.stringify, origParse = JSON.parse;
 const objectToString = Object.prototype.toString;
 const OrigWeakMap = WeakMap, weakGet = WeakMap.prototype.get, weakSet = WeakMap.prototype.set;
