@@ -21,8 +21,11 @@ import (
 // BigInt, typed arrays, ArrayBuffer, DataView, Atomics, Proxy, WeakRef,
 // FinalizationRegistry and goja's GoError are removed; require, console, timers and any
 // host object never existed there. What remains of globalThis is ECMAScript built-ins,
-// frozen, so that no condition can change what another one sees. Built-ins that could
-// allocate or loop without bound in one call are guarded by the sizes in [Limits].
+// frozen, so that no condition can change what another one sees, and every evaluation
+// evaluates the condition's source afresh, so that no state a condition keeps outlives
+// the evaluation. Built-ins that could allocate or loop without bound in one call are
+// guarded by the sizes in [Limits], or do their work in chunks that stop when the time
+// limit passes.
 //
 // goja runs some regular expressions in a backtracking engine (regexp2) whose matches
 // the VM's interrupt cannot stop, and loops over matches (global replace, match, split,
