@@ -2,7 +2,6 @@ package transform_test
 
 import (
 	"context"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -68,11 +67,10 @@ func TestBuiltinBombs_CPUIdleAfterReturn(t *testing.T) {
 			before := processCPU(t)
 			time.Sleep(window) // a measurement window, not a wait for something to happen
 			used := processCPU(t) - before
-			// Whether the bomb fails or, on a fast machine, finishes in time, it must
-			// not leave anything running.
-			if err != nil && (strings.Contains(err.Error(), "could not be stopped") || strings.Contains(err.Error(), "filter disabled")) {
-				t.Errorf("Match = %v; want the evaluation stopped", err)
-			}
+			// Whether the bomb fails or, on a fast machine, finishes in time, and even
+			// when a machine loaded beyond its cores keeps the evaluation's goroutine
+			// from seeing the interrupt before Match gives up on it, nothing may be
+			// left running.
 			if used > idle {
 				t.Errorf("the process used %v of CPU in the %v after Match returned, want at most %v", used, window, idle)
 			}

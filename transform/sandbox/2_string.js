@@ -432,24 +432,34 @@ for (const [name, sym] of [['match', Symbol.match], ['matchAll', Symbol.matchAll
 // exec and test are where every match happens (the other methods call exec, since
 // replacing it turns off goja's fast paths, which loop over matches in Go). Being
 // JavaScript, they let the interrupt in between two matches. One match is bounded by
-// RegexpMatchTimeout; goja reports a match that ran out of time as no match, so a
-// null that took that long is turned into an error.
+// RegexpMatchTimeout, and goja reports a match that ran out of time as no match: a
+// miss that took that long is turned into an error. regexp2 measures its timeout on
+// a clock that a goroutine advances, which on a machine loaded beyond its cores can
+// lag and then jump, ending a match early; a miss that took a noticeable time but
+// less than the timeout is therefore run once more before it is believed.
+const SUSPECT_MS = 2;
 const tooSlow = () => new RangeError('a regular expression ran longer than ' + RX_LIMIT_MS +
 	'ms on one match; patterns with nested quantifiers such as (a+)+ backtrack exponentially');
+const timedMatch = (orig, rx, args, miss) => {
+	const lastIndex = rx.lastIndex;
+	for (let attempt = 0; ; attempt++) {
+		const t0 = now();
+		const r = apply(orig, rx, args);
+		const took = now() - t0;
+		if (r !== miss || took < SUSPECT_MS) return r;
+		if (took >= RX_LIMIT_MS) throw tooSlow();
+		if (attempt > 0) return r;
+		rx.lastIndex = lastIndex;
+	}
+};
 const origExec = replace(RP, 'exec', {
 	exec(string) {
-		const t0 = now();
-		const r = apply(origExec, this, [string]);
-		if (r === null && now() - t0 >= RX_LIMIT_MS) throw tooSlow();
-		return r;
+		return timedMatch(origExec, this, [string], null);
 	}
 }.exec);
 const origTest = replace(RP, 'test', {
 	test(string) {
-		const t0 = now();
-		const r = apply(origTest, this, [string]);
-		if (r === false && now() - t0 >= RX_LIMIT_MS) throw tooSlow();
-		return r;
+		return timedMatch(origTest, this, [string], false);
 	}
 }.test);
 const regexpGuard = (key, needsCheck) => {
