@@ -115,7 +115,9 @@ type validateReducerResponse struct {
 }
 
 // handleValidateReducer applies a reducer to sample data with exactly the code that
-// delivery runs, and shows the payload a receiver would get.
+// delivery runs, and shows the payload a receiver would get. A reducer whose result on
+// the sample would be larger than an event payload may be (1 MiB) answers 400 naming
+// the reducer: delivery would refuse it too.
 func (s *Server) handleValidateReducer(c *gin.Context) {
 	var req validateReducerRequest
 	if err := decodeJSON(c, maxDefaultBody, &req); err != nil {
@@ -138,6 +140,12 @@ func (s *Server) handleValidateReducer(c *gin.Context) {
 		return
 	}
 	out, err := r.Apply(doc)
+	if errors.Is(err, transform.ErrReducedTooLarge) {
+		// Known from the sample alone, like a configuration error, and the request is
+		// refused rather than answered with many times its size.
+		s.writeError(c, models.Invalid("reducer", "%s on sample_data; narrow its queries (a recursive descent such as $..* repeats every value once per level above it)", err.Error()))
+		return
+	}
 	if err != nil {
 		c.JSON(http.StatusOK, validateReducerResponse{Message: "the reducer failed: " + err.Error(), ReducerResult: null})
 		return

@@ -61,3 +61,19 @@ func BenchmarkFilterParseCached(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFilterFunctionExpression measures a condition that is not an arrow literal
+// and so is instantiated afresh for every evaluation.
+func BenchmarkFilterFunctionExpression(b *testing.B) {
+	e := transform.NewEngine(transform.Limits{})
+	doc := MustDecode(b, productJSON)
+	f := MustFilter(b, e, `{"query":"$.brand.uid","condition":"function (uid) { return uid === 238 }"}`)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		ok, err := f.Match(ctx, doc)
+		if err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}

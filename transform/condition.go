@@ -10,11 +10,17 @@ import (
 	"github.com/dop251/goja/parser"
 )
 
-// condition is a compiled condition. It is immutable; each runtime instantiates it once
-// (see vm.function) and keeps the resulting function.
+// condition is a compiled condition. It is immutable; every evaluation instantiates
+// it afresh (see vm.function).
 type condition struct {
 	src  string
 	prog *goja.Program
+	// stateless is set when the source is an arrow function literal: such a function
+	// has no state that outlives a call (no name to reach itself by, no arguments
+	// object, no this of its own, and the globals are frozen), so one instance per
+	// runtime may serve every evaluation. Anything else, such as a function
+	// expression or a call returning a closure, is instantiated for each evaluation.
+	stateless bool
 }
 
 // The condition's source is compiled inside an arrow function whose parameters carry
@@ -78,7 +84,8 @@ func compileCondition(src string, maxBytes int) (*condition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid JavaScript: %s", clip(err.Error(), 200))
 	}
-	return &condition{src: src, prog: prog}, nil
+	_, arrowLiteral := expr.(*ast.ArrowFunctionLiteral)
+	return &condition{src: src, prog: prog, stateless: arrowLiteral}, nil
 }
 
 // parse parses a program whose line 1 is a wrapper's opening and whose lines 2 to

@@ -29,7 +29,10 @@
 // $.brand.name or $.items[0]) yields its single value, or null when absent. An indefinite
 // query (wildcard, recursive descent, filter, slice or union) yields an array of every
 // match in document order, empty when nothing matches — the convention of Jayway
-// JsonPath. Empty text, null and {} mean no reducer.
+// JsonPath. Empty text, null and {} mean no reducer. The JSON text of the result is
+// at most Limits.MaxReducedBytes (1 MiB, the largest event payload); a reducer that
+// would build more, as a recursive descent on a deep payload can, fails with
+// [ErrReducedTooLarge].
 //
 // # Document order
 //
@@ -55,10 +58,12 @@
 // filter is parsed, since their results are not booleans; a condition that returns a
 // Promise anyway fails with an EvalError.
 //
-// The source runs once per pooled runtime, when the runtime first meets the condition,
-// and the function it yields is kept: state that a condition keeps in its own closure
-// lasts as long as that runtime. Nothing else carries over: every built-in object is
-// frozen, and globalThis cannot be extended.
+// Every evaluation starts from the condition's source: state that a condition keeps in
+// a closure or on its function object does not carry over to the next event, nor to
+// another subscriber that saved the same text. Compilation is cached; a condition
+// written as an arrow function literal, which cannot keep state, is also instantiated
+// only once per pooled runtime. Nothing else carries over either: every built-in
+// object is frozen, and globalThis cannot be extended.
 //
 // The sandbox (see [Engine]) bounds time, call depth and the size of what a condition
 // builds. Ordinary code runs unchanged, with these differences from a plain engine:
@@ -70,6 +75,14 @@
 //     elements; Array.from and flat return plain arrays even for subclasses;
 //   - global or splitting regular expressions, string iteration and Object.keys and
 //     its kin refuse strings longer than Limits.MaxArrayLength;
+//   - one regular-expression match that runs longer than [RegexpMatchTimeout] throws
+//     a RangeError, and a pattern larger than 10,000 once its counted repetitions
+//     ({n,m}) are expanded is a SyntaxError (a literal one is refused when the filter
+//     is parsed);
+//   - toUpperCase, toLowerCase and normalize refuse results longer than
+//     Limits.MaxStringLength; localeCompare refuses strings longer than 10,000
+//     characters; the Date constructor and Date.parse take strings longer than 256
+//     characters for invalid dates;
 //   - eval, the Function constructors, BigInt, typed arrays, ArrayBuffer, DataView,
 //     Atomics, Proxy, WeakRef, FinalizationRegistry and Symbol.for are unavailable.
 //

@@ -21,14 +21,21 @@ import (
 // BigInt, typed arrays, ArrayBuffer, DataView, Atomics, Proxy, WeakRef,
 // FinalizationRegistry and goja's GoError are removed; require, console, timers and any
 // host object never existed there. What remains of globalThis is ECMAScript built-ins,
-// frozen, so that no condition can change what another one sees. Built-ins that could
-// allocate or loop without bound in one call are guarded by the sizes in [Limits].
+// frozen, so that no condition can change what another one sees, and every evaluation
+// evaluates the condition's source afresh, so that no state a condition keeps outlives
+// the evaluation. Built-ins that could allocate or loop without bound in one call are
+// guarded by the sizes in [Limits], or do their work in chunks that stop when the time
+// limit passes.
 //
-// goja runs some regular expressions in a backtracking engine (regexp2) that the VM's
-// interrupt cannot stop, so a pattern such as /(a+)+b/ could keep a goroutine busy long
-// after Match has returned its timeout error. NewEngine therefore bounds every regexp2
-// match in the process to RegexpMatchTimeout, and Filter.Match refuses a filter while an
-// earlier call of it is still stuck.
+// goja runs some regular expressions in a backtracking engine (regexp2) whose matches
+// the VM's interrupt cannot stop, and loops over matches (global replace, match, split,
+// matchAll) in Go. NewEngine therefore bounds every regexp2 match in the process to
+// RegexpMatchTimeout, and the sandbox routes every match through a guarded
+// RegExp.prototype.exec (and test), a JavaScript function: goja then takes its
+// general paths, which call exec once per match, so the interrupt is seen between any
+// two matches, and a match that ran out of time throws a RangeError rather than
+// passing for "no match". Filter.Match still refuses a filter while an earlier call of
+// it is stuck, as a last resort.
 type Engine struct {
 	limits   Limits
 	filters  *lru[*Filter]
@@ -37,8 +44,15 @@ type Engine struct {
 }
 
 // RegexpMatchTimeout bounds one regular-expression match of a condition. It is set
-// process-wide on regexp2, the engine goja uses for patterns Go's regexp cannot run.
-const RegexpMatchTimeout = 100 * time.Millisecond
+// process-wide on regexp2, the engine goja uses for patterns Go's regexp cannot run,
+// and is well under the default Limits.Timeout, so that a match in progress when the
+// time limit passes ends long before Engine.run would give up on the runtime.
+const RegexpMatchTimeout = 20 * time.Millisecond
+
+// regexpClockPeriod is how often regexp2's clock ticks while a match with a timeout
+// runs; a match ends at most about two periods after its timeout. regexp2's default,
+// 100ms, would let a match run five times longer than RegexpMatchTimeout.
+const regexpClockPeriod = 5 * time.Millisecond
 
 var regexpTimeout sync.Once
 
@@ -49,6 +63,7 @@ func NewEngine(l Limits) *Engine {
 		if regexp2.DefaultMatchTimeout <= 0 || regexp2.DefaultMatchTimeout > RegexpMatchTimeout {
 			regexp2.DefaultMatchTimeout = RegexpMatchTimeout
 		}
+		regexp2.SetTimeoutCheckPeriod(regexpClockPeriod)
 	})
 	l = l.withDefaults()
 	return &Engine{
@@ -104,6 +119,7 @@ func (e *Engine) putVM(m *vm) {
 		return
 	}
 	m.rt.ClearInterrupt()
+	m.stop.Store(false)
 	select {
 	case e.idle <- m:
 	default:
@@ -166,10 +182,10 @@ func (e *Engine) run(ctx context.Context, stuck *atomic.Int32, fn func(m *vm) (b
 		e.putVM(m)
 		return o.ok, o.err
 	case <-timer.C:
-		m.rt.Interrupt(timeoutCause(e.limits.Timeout))
+		m.interrupt(timeoutCause(e.limits.Timeout))
 	case <-ctx.Done():
 		ctxErr = ctx.Err()
-		m.rt.Interrupt(ctxErr)
+		m.interrupt(ctxErr)
 	}
 	timer.Reset(2 * e.limits.Timeout)
 	select {

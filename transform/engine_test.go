@@ -80,24 +80,3 @@ func TestEngine_Timeouts(t *testing.T) {
 		t.Fatalf("Match = %v, %v", ok, err)
 	}
 }
-
-// TestEngine_StatePerCondition documents that a condition's own closure state lives as
-// long as the runtime that instantiated it: the source runs once per runtime, not once
-// per evaluation.
-func TestEngine_StatePerCondition(t *testing.T) {
-	e := transform.NewEngine(transform.Limits{MaxIdleVMs: 1})
-	doc := MustDecode(t, `{}`)
-	f := MustFilter(t, e, expression("$", "(() => { let calls = 0; return () => ++calls >= 3 })()"))
-	var got []bool
-	for i := 0; i < 3; i++ {
-		ok, err := f.Match(context.Background(), doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, ok)
-	}
-	// Parsing ran the source in the same runtime, so calls counts the evaluations.
-	if got[0] || got[1] || !got[2] {
-		t.Fatalf("got %v, want [false false true]", got)
-	}
-}

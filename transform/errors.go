@@ -9,6 +9,10 @@ import (
 // ErrTimeout is wrapped by the *EvalError of an evaluation that ran past Limits.Timeout.
 var ErrTimeout = errors.New("evaluation timed out")
 
+// ErrReducedTooLarge is wrapped by the *EvalError of a reducer whose result would be
+// longer than Limits.MaxReducedBytes.
+var ErrReducedTooLarge = errors.New("reduced payload too large")
+
 // ConfigError reports an invalid filter or reducer configuration. Its text is safe to
 // show to whoever wrote the configuration.
 type ConfigError struct {

@@ -31,6 +31,11 @@ type Limits struct {
 	// MaxReducerLeaves bounds the leaves of a reducer: queries and literals, counting
 	// empty objects and arrays as one each. Default 256.
 	MaxReducerLeaves int
+	// MaxReducedBytes bounds the JSON text of what a reducer builds, the payload a
+	// receiver gets. A recursive descent repeats every value once per level above
+	// it, so a reducer could otherwise turn a payload into one many times its size.
+	// Default 1 MiB, the largest event payload accepted.
+	MaxReducedBytes int
 
 	// MaxCallDepth bounds the JavaScript call stack (goja's SetMaxCallStackSize); deeper
 	// recursion ends the evaluation with "recursion too deep". Default 256.
@@ -67,6 +72,7 @@ func DefaultLimits() Limits {
 		MaxConditionBytes: 4 << 10,
 		MaxReducerDepth:   10,
 		MaxReducerLeaves:  256,
+		MaxReducedBytes:   1 << 20,
 		MaxCallDepth:      256,
 		MaxStringLength:   1 << 20,
 		MaxArrayLength:    100_000,
@@ -92,6 +98,7 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.MaxConditionBytes, d.MaxConditionBytes)
 	pick(&l.MaxReducerDepth, d.MaxReducerDepth)
 	pick(&l.MaxReducerLeaves, d.MaxReducerLeaves)
+	pick(&l.MaxReducedBytes, d.MaxReducedBytes)
 	pick(&l.MaxCallDepth, d.MaxCallDepth)
 	pick(&l.MaxStringLength, d.MaxStringLength)
 	pick(&l.MaxArrayLength, d.MaxArrayLength)

@@ -19,6 +19,9 @@ type query struct {
 	// ordered is true when the selectors enumerate matches in document order already:
 	// no recursive descent, no union of several keys, no slice with a negative step.
 	ordered bool
+	// mayRepeat is true when the query can reach one node twice: a union that lists a
+	// key or index twice, or a negative index beside another index.
+	mayRepeat bool
 }
 
 // maxDescents bounds the recursive descents in one query. Payloads nest at most
@@ -71,6 +74,9 @@ func compileQuery(src string, maxBytes int) (q *query, err error) {
 				continue
 			}
 			q.definite, q.ordered = false, false
+			if unionMayRepeat(f) {
+				q.mayRepeat = true
+			}
 		case jp.Descent:
 			q.definite, q.ordered = false, false
 		case jp.Slice:
@@ -89,6 +95,23 @@ func compileQuery(src string, maxBytes int) (q *query, err error) {
 		}
 	}
 	return q, nil
+}
+
+// unionMayRepeat reports whether two members of u can select the same node.
+func unionMayRepeat(u jp.Union) bool {
+	seen := make(map[any]bool, len(u))
+	negative, indexes := false, 0
+	for _, k := range u {
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		if i, ok := k.(int64); ok {
+			indexes++
+			negative = negative || i < 0
+		}
+	}
+	return negative && indexes > 1
 }
 
 // checkSelectors refuses selectors this package does not evaluate, $ inside filters and

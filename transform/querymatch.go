@@ -39,15 +39,26 @@ func (q *query) first(doc any) (any, bool) {
 }
 
 // all returns every value q matches in doc, in document order, each matched node once.
-// The result is never nil.
-func (q *query) all(doc any) []any {
+// The result is never nil. With a budget, all charges the JSON text of the array it
+// returns, and stops walking as soon as the budget is spent (the result is then
+// incomplete, and b.over set).
+func (q *query) all(doc any, b *sizeBudget) []any {
+	if b != nil && !b.add(2) { // the brackets
+		return nil
+	}
 	if q.definite {
 		if v, ok := q.definiteValue(doc); ok {
+			if b != nil {
+				b.value(v)
+			}
 			return []any{v}
 		}
 		return []any{}
 	}
-	w := walker{sel: q.sel, track: !q.ordered}
+	w := walker{sel: q.sel, track: !q.ordered, budget: b}
+	if b != nil && q.mayRepeat {
+		w.seen = make(map[string]struct{})
+	}
 	w.walk(0, doc)
 	if q.ordered {
 		if w.vals == nil {
@@ -110,16 +121,48 @@ type walker struct {
 	pos         []int
 	found       []found
 	vals        []any
+	// budget, when set, is charged for each match as an element of a JSON array; the
+	// walk stops when it is spent. seen then holds the positions matched so far, for a
+	// query that may reach a node twice, so that a node is charged once.
+	budget  *sizeBudget
+	seen    map[string]struct{}
+	matched int
 }
 
-func (w *walker) done() bool { return w.stopAtFirst && len(w.vals) > 0 }
+func (w *walker) done() bool {
+	return w.stopAtFirst && len(w.vals) > 0 || w.budget != nil && w.budget.over
+}
 
 func (w *walker) emit(v any) {
+	if w.budget != nil {
+		if w.seen != nil {
+			key := posKey(w.pos)
+			if _, dup := w.seen[key]; dup {
+				return
+			}
+			w.seen[key] = struct{}{}
+		}
+		if w.matched++; w.matched > 1 && !w.budget.add(1) { // the comma
+			return
+		}
+		if !w.budget.value(v) {
+			return
+		}
+	}
 	if w.track {
 		w.found = append(w.found, found{pos: slices.Clone(w.pos), val: v})
 		return
 	}
 	w.vals = append(w.vals, v)
+}
+
+// posKey encodes a position as a map key.
+func posKey(pos []int) string {
+	b := make([]byte, 0, 4*len(pos))
+	for _, p := range pos {
+		b = append(b, byte(p>>24), byte(p>>16), byte(p>>8), byte(p))
+	}
+	return string(b)
 }
 
 // visit applies the selectors from i on to v, the child at position p of the current

@@ -1,13 +1,16 @@
 package transform
 
 import (
+	"fmt"
+
 	"github.com/hookflow/hookflow/payload"
 )
 
 // Reducer is a parsed reducer. It is immutable and safe for concurrent use. A nil
 // *Reducer is the absent reducer: Apply returns the payload unchanged.
 type Reducer struct {
-	root reducerNode
+	root     reducerNode
+	maxBytes int // Limits.MaxReducedBytes
 }
 
 // reducerNode is one value of the reducer: an object (keys and kids), an array (kids),
@@ -18,6 +21,10 @@ type reducerNode struct {
 	kids    []reducerNode
 	query   *query
 	literal any
+	// size is the length of the JSON text of each key with its colon (an object), or
+	// of the literal: known at parse time, charged to the budget by apply.
+	keySizes    []int
+	literalSize int
 }
 
 type reducerKind uint8
@@ -45,7 +52,7 @@ func (e *Engine) Reducer(config []byte) (*Reducer, error) {
 		return nil, err
 	}
 	p := reducerParser{limits: e.limits}
-	r := &Reducer{}
+	r := &Reducer{maxBytes: e.limits.MaxReducedBytes}
 	if r.root, err = p.parse(obj, "", 1); err != nil {
 		return nil, err
 	}
@@ -63,7 +70,10 @@ func (p *reducerParser) parse(v any, at path, depth int) (reducerNode, error) {
 		if depth > p.limits.MaxReducerDepth {
 			return reducerNode{}, configErr(at, "nests too deeply; a reducer nests at most %d levels", p.limits.MaxReducerDepth)
 		}
-		n := reducerNode{kind: reduceObject, keys: v.Keys(), kids: make([]reducerNode, v.Len())}
+		n := reducerNode{kind: reduceObject, keys: v.Keys(), kids: make([]reducerNode, v.Len()), keySizes: make([]int, v.Len())}
+		for i, k := range n.keys {
+			n.keySizes[i] = len(payload.Append(nil, k)) + 1
+		}
 		if v.Len() == 0 {
 			return n, p.leaf(at)
 		}
@@ -98,7 +108,7 @@ func (p *reducerParser) parse(v any, at path, depth int) (reducerNode, error) {
 		return reducerNode{kind: reduceQuery, query: q}, p.leaf(at)
 	default:
 		// nil, bool or float64, copied as is.
-		return reducerNode{kind: reduceLiteral, literal: v}, p.leaf(at)
+		return reducerNode{kind: reduceLiteral, literal: v, literalSize: len(payload.Append(nil, v))}, p.leaf(at)
 	}
 }
 
@@ -116,8 +126,11 @@ func (p *reducerParser) leaf(at path) error {
 // documentation. A nil *Reducer returns doc itself.
 //
 // The result shares values with doc rather than copying them: treat both as read-only.
-// Apply runs in time linear in the size of doc and the reducer. Its error is an
-// *EvalError and only reports a fault in a JSONPath library; Apply never panics.
+// Apply runs in time linear in the size of doc and the reducer. Its JSON text is at
+// most Limits.MaxReducedBytes long: a reducer that would build more (a recursive
+// descent repeats each value once per level above it) fails with an *EvalError
+// wrapping [ErrReducedTooLarge], as soon as the limit is passed. Any other error is an
+// *EvalError reporting a fault in a JSONPath library; Apply never panics.
 func (r *Reducer) Apply(doc any) (out any, err error) {
 	if r == nil {
 		return doc, nil
@@ -127,29 +140,48 @@ func (r *Reducer) Apply(doc any) (out any, err error) {
 			out, err = nil, &EvalError{Message: "internal error while applying the reducer"}
 		}
 	}()
-	return r.root.apply(doc), nil
+	b := getBudget(r.maxBytes)
+	defer putBudget(b)
+	out = r.root.apply(doc, b)
+	if b.over {
+		return nil, &EvalError{Err: ErrReducedTooLarge,
+			Message: fmt.Sprintf("the reduced payload exceeds the limit of %d bytes", r.maxBytes)}
+	}
+	return out, nil
 }
 
-func (n *reducerNode) apply(doc any) any {
+// apply builds n's part of the result, charging its JSON text to b; once b is spent
+// it returns at once, with an incomplete result.
+func (n *reducerNode) apply(doc any, b *sizeBudget) any {
 	switch n.kind {
 	case reduceObject:
 		obj := payload.NewObject(len(n.keys))
+		b.add(2) // the braces
 		for i, k := range n.keys {
-			obj.Set(k, n.kids[i].apply(doc))
+			if i > 0 && !b.add(1) || !b.add(n.keySizes[i]) { // comma, key and colon
+				return nil
+			}
+			obj.Set(k, n.kids[i].apply(doc, b))
 		}
 		return obj
 	case reduceArray:
 		arr := make([]any, len(n.kids))
+		b.add(2)
 		for i := range n.kids {
-			arr[i] = n.kids[i].apply(doc)
+			if i > 0 && !b.add(1) || b.over {
+				return nil
+			}
+			arr[i] = n.kids[i].apply(doc, b)
 		}
 		return arr
 	case reduceQuery:
 		if n.query.definite {
 			v, _ := n.query.first(doc)
+			b.value(v)
 			return v
 		}
-		return n.query.all(doc)
+		return n.query.all(doc, b)
 	}
+	b.add(n.literalSize)
 	return n.literal
 }

@@ -123,6 +123,11 @@ func (w *rewriter) replacement(node any) ast.Expression {
 		if n.Operator == token.PLUS {
 			return w.compoundAdd(n)
 		}
+	case *ast.RegExpLiteral:
+		// goja compiles literals when the condition is compiled, before any time limit.
+		if regexpSize(n.Pattern, maxRegexpSize) > maxRegexpSize {
+			w.err = errRegexpTooLarge
+		}
 	case *ast.TemplateLiteral:
 		if n.Tag == nil {
 			n.Tag = &ast.Identifier{Name: helperTpl, Idx: n.OpenQuote}

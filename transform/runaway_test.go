@@ -166,35 +166,26 @@ func measureHeap(fn func()) (peak, total uint64) {
 	return peak, samples[1].Value.Uint64() - allocs
 }
 
-// TestRunaway_Stuck checks that Match returns within three times the time limit even
-// when the runtime is inside a Go call that goja cannot interrupt: here a regular
-// expression that backtracks exponentially in goja's backtracking engine. The runtime
-// is abandoned; its goroutine ends when the match does, a few seconds later.
-func TestRunaway_Stuck(t *testing.T) {
-	if testing.Short() {
-		t.Skip("leaves a goroutine busy for seconds")
-	}
+// TestRunaway_Regexp checks that a regular expression that backtracks exponentially in
+// goja's backtracking engine ends in a clear error within the time limit, instead of
+// keeping the runtime stuck in Go, and that the filter can run again.
+func TestRunaway_Regexp(t *testing.T) {
 	const timeout = slowdown * 50 * time.Millisecond
 	e := transform.NewEngine(transform.Limits{Timeout: timeout})
-	f := MustFilter(t, e, expression("$", "x => 'aaaaaaaaaaaaaaaaaaaaaaaaaé'.replace(/(a+)+b/g, '')"))
-	start := time.Now()
-	_, err := f.Match(context.Background(), MustDecode(t, `{}`))
-	elapsed := time.Since(start)
-	if !errors.Is(err, transform.ErrTimeout) {
-		t.Fatalf("Match = %v, want ErrTimeout", err)
+	f := MustFilter(t, e, expression("$", `x => /(a+)+\1b/.test('a'.repeat(40))`))
+	for i := 0; i < 2; i++ {
+		start := time.Now()
+		_, err := f.Match(context.Background(), MustDecode(t, `{}`))
+		elapsed := time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), "a regular expression ran longer than") {
+			t.Fatalf("Match = %v, want the regular expression refused", err)
+		}
+		if elapsed > 2*timeout {
+			t.Fatalf("took %v, want less than %v", elapsed, 2*timeout)
+		}
 	}
-	if elapsed > 3*timeout+50*time.Millisecond {
-		t.Fatalf("took %v, want at most about %v", elapsed, 3*timeout)
-	}
-	// The filter is not run again: it would tie up one more CPU each time.
-	start = time.Now()
-	_, err = f.Match(context.Background(), MustDecode(t, `{}`))
-	if !errors.Is(err, transform.ErrTimeout) || !strings.Contains(err.Error(), "filter disabled") || time.Since(start) > timeout {
-		t.Fatalf("second Match = %v after %v, want the filter refused at once", err, time.Since(start))
-	}
-	// The engine keeps working with a fresh runtime.
-	ok, err := MustFilter(t, e, expression("$", "x => true")).Match(context.Background(), MustDecode(t, `{}`))
+	ok, err := MustFilter(t, e, expression("$", "x => /(a+)+\\1b/.test('aab')")).Match(context.Background(), MustDecode(t, `{}`))
 	if !ok || err != nil {
-		t.Fatalf("after a stuck runtime: Match = %v, %v", ok, err)
+		t.Fatalf("Match = %v, %v; want true, nil", ok, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -40,7 +41,7 @@ var preludeFiles embed.FS
 // preludeProgram is compiled once; a goja Program may run in many runtimes.
 var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	var src strings.Builder
-	src.WriteString("(function (MAX_STRING, MAX_ARRAY, MAX_JSON_DEPTH, jsonDepthOK) {\n'use strict';\n")
+	src.WriteString("(function (MAX_STRING, MAX_ARRAY, MAX_JSON_DEPTH, jsonDepthOK, RX_LIMIT_MS, now, mapString, regexpSizeOK, MAX_REGEXP) {\n'use strict';\n")
 	names, err := fs.Glob(preludeFiles, "sandbox/*.js")
 	if err != nil {
 		return nil, err
@@ -57,17 +58,18 @@ var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	return goja.Compile("sandbox-prelude.js", src.String(), true)
 })
 
-// maxCachedFunctions bounds the instantiated conditions one runtime keeps. When it is
-// reached the cache starts over; instantiating again costs one run of the compiled
-// program, not a compilation.
-const maxCachedFunctions = 512
-
 // vm is one sandboxed goja runtime. It is used by one evaluation at a time.
 type vm struct {
-	rt             *goja.Runtime
+	rt     *goja.Runtime
+	limits Limits
+	born   time.Time // the origin of the prelude's clock
+	// stop is set with the runtime's interrupt, for the Go helpers of the prelude,
+	// which the interrupt itself does not reach.
+	stop           atomic.Bool
 	add, tpl, addp goja.Value
 	describe       goja.Callable
-	fns            map[*condition]goja.Callable
+	wrappers       map[*condition]goja.Callable // see function
+	fns            map[*condition]goja.Callable // stateless conditions, instantiated
 	// tainted is set when a script was stopped mid-way (interrupted, or out of stack):
 	// its closures and the guards' bookkeeping may be inconsistent, so the runtime is
 	// not reused.
@@ -82,6 +84,8 @@ func newVM(l Limits) (*vm, error) {
 		return nil, fmt.Errorf("compile sandbox prelude: %w", err)
 	}
 	rt := goja.New()
+	m := &vm{rt: rt, limits: l, born: time.Now(), wrappers: make(map[*condition]goja.Callable),
+		fns: make(map[*condition]goja.Callable)}
 	setup, err := rt.RunProgram(prog)
 	if err != nil {
 		return nil, fmt.Errorf("run sandbox prelude: %w", err)
@@ -95,7 +99,10 @@ func newVM(l Limits) (*vm, error) {
 		return rt.ToValue(jsonDepthOK(call.Argument(0).String(), maxDepth))
 	})
 	res, err := fn(goja.Undefined(), rt.ToValue(l.MaxStringLength), rt.ToValue(l.MaxArrayLength),
-		rt.ToValue(l.MaxJSONDepth), depthOK)
+		rt.ToValue(l.MaxJSONDepth), depthOK, rt.ToValue(RegexpMatchTimeout.Milliseconds()),
+		rt.ToValue(m.sinceStart), rt.ToValue(m.mapString), rt.ToValue(func(p string) bool {
+			return regexpSize(p, maxRegexpSize) <= maxRegexpSize
+		}), rt.ToValue(maxRegexpSize))
 	if err != nil {
 		return nil, fmt.Errorf("run sandbox prelude: %w", err)
 	}
@@ -107,14 +114,15 @@ func newVM(l Limits) (*vm, error) {
 	// Set after the prelude so that its one-time setup is not bounded by a limit meant
 	// for conditions.
 	rt.SetMaxCallStackSize(l.MaxCallDepth)
-	return &vm{
-		rt:       rt,
-		add:      helpers.Get("0"),
-		tpl:      helpers.Get("1"),
-		addp:     helpers.Get("2"),
-		describe: describe,
-		fns:      make(map[*condition]goja.Callable),
-	}, nil
+	m.add, m.tpl, m.addp, m.describe = helpers.Get("0"), helpers.Get("1"), helpers.Get("2"), describe
+	return m, nil
+}
+
+// interrupt stops the script running in m: the VM at its next instruction, the
+// prelude's Go helpers at their next chunk.
+func (m *vm) interrupt(v any) {
+	m.stop.Store(true)
+	m.rt.Interrupt(v)
 }
 
 // jsonDepthOK reports whether the brackets of s, outside JSON strings, nest at most max
@@ -150,20 +158,38 @@ func jsonDepthOK(s string, max int) bool {
 	return true
 }
 
-// function returns c instantiated in this runtime, running its program the first time.
+// maxCachedWrappers bounds the condition wrappers, and the stateless conditions, one
+// runtime keeps. When it is
+// reached the cache starts over; making a wrapper again costs one run of the
+// compiled program, not a compilation.
+const maxCachedWrappers = 512
+
+// function returns c instantiated afresh: the condition's source is evaluated again,
+// so that nothing it kept in a closure, on its function object or anywhere else it
+// made reaches the next evaluation, in this runtime or any other. What is kept per
+// runtime is the wrapper around the source (see compileCondition), an arrow function
+// with no state of its own, since running the compiled program that makes it costs
+// ten times more than calling it; and, for a condition that is an arrow function
+// literal, the function itself (see condition.stateless).
 func (m *vm) function(c *condition) (goja.Callable, error) {
 	if fn, ok := m.fns[c]; ok {
 		return fn, nil
 	}
-	v, err := m.rt.RunProgram(c.prog)
-	if err != nil {
-		return nil, err
-	}
-	outer, ok := goja.AssertFunction(v)
+	outer, ok := m.wrappers[c]
 	if !ok {
-		return nil, errors.New("condition wrapper is not a function")
+		v, err := m.rt.RunProgram(c.prog)
+		if err != nil {
+			return nil, err
+		}
+		if outer, ok = goja.AssertFunction(v); !ok {
+			return nil, errors.New("condition wrapper is not a function")
+		}
+		if len(m.wrappers) >= maxCachedWrappers {
+			clear(m.wrappers)
+		}
+		m.wrappers[c] = outer
 	}
-	v, err = outer(goja.Undefined(), m.add, m.tpl, m.addp)
+	v, err := outer(goja.Undefined(), m.add, m.tpl, m.addp)
 	if err != nil {
 		return nil, err
 	}
@@ -171,10 +197,12 @@ func (m *vm) function(c *condition) (goja.Callable, error) {
 	if !ok {
 		return nil, errNotFunction
 	}
-	if len(m.fns) >= maxCachedFunctions {
-		clear(m.fns)
+	if c.stateless {
+		if len(m.fns) >= maxCachedWrappers {
+			clear(m.fns)
+		}
+		m.fns[c] = fn
 	}
-	m.fns[c] = fn
 	return fn, nil
 }
 

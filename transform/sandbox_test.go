@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookflow/hookflow/payload"
 	"github.com/hookflow/hookflow/transform"
@@ -174,10 +175,33 @@ func TestSandbox_Guards(t *testing.T) {
 		`() => { let n = 1; n += 2; return n === 3 && 1 + 2 === 3 && '1' + 2 === '12' && 1 + '2' === '12' }`,
 		`() => { try { String(new Error('m')); return String(new TypeError('m')) === 'TypeError: m' } catch (e) { return false } }`,
 		`() => ({valueOf() { return 40 }}) + 2 === 42 && [1] + [2] === '12' && ({}) + '' === '[object Object]'`,
+		`() => 'straße'.toUpperCase() === 'STRASSE' && 'İ'.toLowerCase() === 'i\u0307' && 'ΟΔΟΣ ΑΣ'.toLowerCase() === 'οδος ας'`,
+		`() => 'Abc'.toLocaleUpperCase() === 'ABC' && 'ÀB'.toLocaleLowerCase() === 'àb' && 'x'.toUpperCase() === 'X'`,
+		`() => '\uFDFA'.normalize('NFKD').length === 18 && 'e\u0301'.normalize() === 'é' && 'é'.normalize('NFD').length === 2`,
+		`() => { try { 'a'.normalize('NFX'); return false } catch (e) { return e instanceof RangeError } }`,
+		`() => 'a'.localeCompare('b') < 0 && 'é'.localeCompare('e\u0301') === 0`,
+		`() => /a(?=b)/.exec('xab').index === 1 && /(\w)\1/.test('xaa') && !/(\w)\1/.test('ab')`,
+		`() => 'a1b22c'.replace(/(\d)\1?/g, '<$1>') === 'a<1>b<2>c' && 'a1b2'.match(/\d/g).join() === '1,2'`,
+		`() => 'é,b,,c'.split(/,/).length === 4 && [...'a1b2'.matchAll(/\d/g)].length === 2 && 'xay'.search(/a/) === 1`,
+		`() => { const r = /a/g; return r.test('aa') && r.lastIndex === 1 && r.exec('aa').index === 1 && r.exec('aa') === null }`,
+		`() => RegExp('a') instanceof RegExp && new RegExp(/a/g).flags === 'g' && new RegExp(/a/g, 'i').flags === 'i' && /a/.constructor === RegExp`,
+		`() => { const r = /a/; return RegExp(r) === r && new RegExp(r) !== r && RegExp(r, 'g') !== r && String(new RegExp()) === '/(?:)/' }`,
+		`() => { class R extends RegExp {} const r = new R('b+'); return r instanceof R && r instanceof RegExp && r.test('abb') }`,
+		`() => 'abc'.match('b').index === 1 && 'xay'.search('a') === 1 && [...'a1b2'.matchAll('\\d')].length === 2 && 'x'.match() !== null`,
+		`() => { try { 'a'.matchAll(/a/); return false } catch (e) { return e instanceof TypeError } }`,
+		`() => { const r = /a/; r.compile('b', 'g'); return r.source === 'b' && r.global && /x{3}y{2,4}z{1,}/.test('xxxyyz') }`,
+		`() => 'a.b.c'.split(/\./).length === 3 && RegExp.prototype.constructor === RegExp && typeof RegExp[Symbol.species] === 'function'`,
 	} {
 		mustHold(t, e, doc, condition)
 		mustHold(t, wide, doc, condition)
 	}
+	// Long strings take the guards' chunked paths; the time limit is generous, since
+	// what is checked here is the result.
+	chunked := transform.NewEngine(transform.Limits{MaxStringLength: 100_000, Timeout: 5 * time.Second})
+	mustHold(t, chunked, doc, `() => encodeURIComponent('😀a'.repeat(6000)) === encodeURIComponent('😀a').repeat(6000) &&
+		escape('é😀'.repeat(6000)) === escape('é😀').repeat(6000)`)
+	mustHold(t, chunked, doc, `() => { try { encodeURIComponent('é'.repeat(20000)); return false } catch (e) { return e instanceof RangeError } }`)
+	mustHold(t, chunked, doc, `() => { try { encodeURIComponent('\ud800'.repeat(20000)); return false } catch (e) { return e instanceof URIError } }`)
 	// Each guard refuses what exceeds the small limits, with a RangeError.
 	for _, bomb := range []string{
 		`'a'.repeat(65)`, `'a'.padStart(65)`, `'a'.padEnd(65, 'b')`, `'a'.repeat(40).concat('b'.repeat(40))`,
@@ -189,6 +213,8 @@ func TestSandbox_Guards(t *testing.T) {
 		`'x'.repeat(30).replace(/(x+)/, '$1$1$1')`, `'x'.repeat(30).replace(/(?<g>x+)/, '$<g>$<g>$<g>')`, `JSON.stringify('x'.repeat(60))`,
 		`(() => { const a = []; a.length = 100; return a.fill(0) })()`,
 		`Math.max.apply(null, {length: 17})`, `escape('%'.repeat(30))`,
+		`'ß'.repeat(40).toUpperCase()`, `'é'.repeat(65).toLowerCase()`, `'\uFDFA'.repeat(4).normalize('NFKD')`,
+		`'a'.localeCompare('b'.repeat(10001))`,
 	} {
 		t.Run(bomb, func(t *testing.T) {
 			mustHold(t, e, doc, `() => { try { `+bomb+`; return false } catch (e) { return e instanceof RangeError } }`)

@@ -8,13 +8,16 @@ const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf, freeze } = Obj
 const isArray = Array.isArray;
 const floor = Math.floor, min = Math.min;
 const AP = Array.prototype, SP = String.prototype, FP = Function.prototype, RP = RegExp.prototype;
-const origJoin = AP.join, origSlice = SP.slice, origIncludes = SP.includes;
+const origJoin = AP.join, origSlice = SP.slice, origIncludes = SP.includes, origCharCodeAt = SP.charCodeAt;
 const origStringify = JSON.stringify, origParse = JSON.parse;
 const objectToString = Object.prototype.toString;
 const OrigWeakMap = WeakMap, weakGet = WeakMap.prototype.get, weakSet = WeakMap.prototype.set;
 const OrigSet = Set, setHas = Set.prototype.has, setAdd = Set.prototype.add, setDelete = Set.prototype.delete;
 
 // ---- limits ----
+
+// MAX_COLLATE bounds the strings localeCompare takes.
+const MAX_COLLATE = 10000;
 
 const checkString = (n) => {
 	if (n > MAX_STRING) {

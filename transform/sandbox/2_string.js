@@ -184,18 +184,141 @@ replace(OrigString, 'raw', {
 		return out;
 	}
 }.raw);
+// escape and the encoders grow their input up to sixfold (in UTF-16 code units) in one
+// Go call; a long string is encoded a slice at a time, never splitting a surrogate
+// pair, each piece added up against the limit.
+const ENCODE_CHUNK = 16384;
 for (const name of ['escape', 'encodeURI', 'encodeURIComponent']) {
 	const orig = G[name];
 	replace(G, name, {
 		guarded(s) {
-			// These grow their input at most ninefold; checking after the fact stops
-			// repeated application.
-			const r = apply(orig, undefined, [s]);
-			checkString(r.length);
-			return r;
+			const str = `${s}`;
+			if (str.length <= ENCODE_CHUNK) {
+				const r = apply(orig, undefined, [str]);
+				checkString(r.length);
+				return r;
+			}
+			let out = '';
+			for (let i = 0; i < str.length;) {
+				let j = min(i + ENCODE_CHUNK, str.length);
+				const c = apply(origCharCodeAt, str, [j - 1]);
+				if (j < str.length && c >= 0xD800 && c <= 0xDBFF) j++;
+				out = add(out, apply(orig, undefined, [apply(origSlice, str, [i, j])]));
+				i = j;
+			}
+			return out;
 		}
 	}.guarded);
 }
+// goja trims by converting the whole string to UTF-8 and back; only the whitespace at
+// the ends needs looking at.
+const isSpace = (c) => c === 32 || (c >= 9 && c <= 13) || c === 0xA0 || c === 0x1680 ||
+	(c >= 0x2000 && c <= 0x200A) || c === 0x2028 || c === 0x2029 || c === 0x202F || c === 0x205F ||
+	c === 0x3000 || c === 0xFEFF;
+for (const [name, start, end] of [['trim', true, true], ['trimStart', true, false], ['trimEnd', false, true]]) {
+	replace(SP, name, {
+		guarded() {
+			const s = thisString(this, name);
+			let i = 0, j = s.length;
+			if (start) while (i < j && isSpace(apply(origCharCodeAt, s, [i]))) i++;
+			if (end) while (j > i && isSpace(apply(origCharCodeAt, s, [j - 1]))) j--;
+			return i === 0 && j === s.length ? s : apply(origSlice, s, [i, j]);
+		}
+	}.guarded);
+}
+
+// Case mapping and normalization run in Go over the whole string and may lengthen it
+// (ß becomes SS, NFKD makes 18 characters of one): mapString produces the same
+// result in bounded chunks and stops when the runtime is interrupted.
+for (const [name, op] of [['toUpperCase', 'upper'], ['toLocaleUpperCase', 'upper'],
+	['toLowerCase', 'lower'], ['toLocaleLowerCase', 'lower']]) {
+	replace(SP, name, {
+		guarded() {
+			return mapString(op, thisString(this, name));
+		}
+	}.guarded);
+}
+replace(SP, 'normalize', {
+	normalize(form) {
+		const s = thisString(this, 'normalize');
+		const f = form === undefined ? 'NFC' : `${form}`;
+		if (f !== 'NFC' && f !== 'NFD' && f !== 'NFKC' && f !== 'NFKD') {
+			throw new RangeError('The normalization form should be one of NFC, NFD, NFKC, NFKD');
+		}
+		return mapString(f, s);
+	}
+}.normalize);
+// Collation normalizes both strings and compares them in one Go call, at about 2µs a
+// character; longer strings are refused rather than run past the time limit.
+const origLocaleCompare = replace(SP, 'localeCompare', {
+	localeCompare(that) {
+		const s = thisString(this, 'localeCompare'), t = `${that}`;
+		if (s.length > MAX_COLLATE || t.length > MAX_COLLATE) {
+			throw new RangeError('localeCompare compares strings of at most ' + MAX_COLLATE +
+				' characters in conditions, got ' + (s.length > t.length ? s.length : t.length));
+		}
+		return apply(origLocaleCompare, s, [t]);
+	}
+}.localeCompare);
+
+// ---- Date ----
+
+// goja parses a date string in Go, trying its layouts one after the other: a
+// megabyte takes a fifth of a second. No date is written in more than
+// MAX_DATE_STRING characters; longer strings are an invalid date, as unparseable
+// ones are.
+const MAX_DATE_STRING = 256;
+const OrigDate = Date, DP = Date.prototype, getTime = DP.getTime;
+const isDate = (v) => {
+	try {
+		apply(getTime, v, []);
+		return true;
+	} catch (_) {
+		return false;
+	}
+};
+// toPrimitive is ToPrimitive with no hint, as the Date constructor applies it.
+const toPrimitive = (v) => {
+	const isObject = (r) => r !== null && (typeof r === 'object' || typeof r === 'function');
+	const exotic = v[Symbol.toPrimitive];
+	if (exotic !== undefined && exotic !== null) {
+		const r = apply(exotic, v, ['default']);
+		if (isObject(r)) throw new TypeError('Cannot convert object to primitive value');
+		return r;
+	}
+	for (const name of ['valueOf', 'toString']) {
+		const f = v[name];
+		if (typeof f === 'function') {
+			const r = apply(f, v, []);
+			if (!isObject(r)) return r;
+		}
+	}
+	throw new TypeError('Cannot convert object to primitive value');
+};
+const dateArg = (v) => {
+	if (v !== null && (typeof v === 'object' || typeof v === 'function') && !isDate(v)) v = toPrimitive(v);
+	return typeof v === 'string' && v.length > MAX_DATE_STRING ? NaN : v;
+};
+const DateCtor = function Date(...args) {
+	if (new.target === undefined) return apply(OrigDate, undefined, []);
+	if (args.length === 1) args[0] = dateArg(args[0]);
+	return construct(OrigDate, args, new.target);
+};
+DateCtor.prototype = DP;
+defineProperty(DateCtor, 'length', { value: 7 });
+for (const key of ownKeys(OrigDate)) {
+	if (key !== 'prototype' && key !== 'length' && key !== 'name') {
+		defineProperty(DateCtor, key, getOwnPropertyDescriptor(OrigDate, key));
+	}
+}
+const origDateParse = replace(DateCtor, 'parse', {
+	parse(s) {
+		const str = `${s}`;
+		return str.length > MAX_DATE_STRING ? NaN : apply(origDateParse, OrigDate, [str]);
+	}
+}.parse);
+defineProperty(DP, 'constructor', { value: DateCtor, writable: true, enumerable: false, configurable: true });
+defineProperty(G, 'Date', { value: DateCtor, writable: true, enumerable: false, configurable: true });
 
 // Listing the keys of a string lists one per character, in Go: Object.keys of a
 // string of a million characters takes tens of megabytes, out of reach of the time
@@ -231,6 +354,114 @@ const origAssign = replace(Object, 'assign', {
 
 // ---- RegExp ----
 
+// Making a regular expression compiles its pattern in one Go call, which copies a
+// counted repetition's operand once per count; patterns are checked first (see
+// regexpsize.go; the literals of a condition are checked when it is compiled). The
+// constructor, compile, and the String methods that make a regular expression from
+// a string convert the pattern once and hand goja the checked text.
+const OrigRegExp = RegExp;
+const sourceGetter = getOwnPropertyDescriptor(RP, 'source').get;
+const isRealRegExp = (v) => {
+	if (v === RP || v === null || typeof v !== 'object') return false;
+	try {
+		apply(sourceGetter, v, []);
+		return true;
+	} catch (_) {
+		return false;
+	}
+};
+const isRegExpLike = (v) => {
+	if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return false;
+	const m = v[Symbol.match];
+	return m !== undefined ? !!m : isRealRegExp(v);
+};
+const checkedPattern = (p) => {
+	if (!regexpSizeOK(p)) {
+		throw new SyntaxError('Invalid regular expression: the pattern is too large for a condition (more than ' +
+			MAX_REGEXP + ' once its counted repetitions are expanded)');
+	}
+	return p;
+};
+// patternArgs returns what to hand goja's constructor for pattern and flags.
+const patternArgs = (pattern, flags) => {
+	if (isRealRegExp(pattern)) return [pattern, flags]; // its source was checked
+	if (isRegExpLike(pattern)) {
+		return [checkedPattern(`${pattern.source}`), flags === undefined ? `${pattern.flags}` : `${flags}`];
+	}
+	return [checkedPattern(pattern === undefined ? '' : `${pattern}`), flags === undefined ? undefined : `${flags}`];
+};
+const RegExpCtor = function RegExp(pattern, flags) {
+	if (new.target === undefined && flags === undefined && isRegExpLike(pattern) && pattern.constructor === RegExpCtor) {
+		return pattern;
+	}
+	return construct(OrigRegExp, patternArgs(pattern, flags), new.target === undefined ? RegExpCtor : new.target);
+};
+RegExpCtor.prototype = RP;
+defineProperty(RegExpCtor, 'length', { value: 2 });
+for (const key of ownKeys(OrigRegExp)) {
+	if (key !== 'prototype' && key !== 'length' && key !== 'name') {
+		defineProperty(RegExpCtor, key, getOwnPropertyDescriptor(OrigRegExp, key));
+	}
+}
+defineProperty(RP, 'constructor', { value: RegExpCtor, writable: true, enumerable: false, configurable: true });
+defineProperty(G, 'RegExp', { value: RegExpCtor, writable: true, enumerable: false, configurable: true });
+const origCompile = replace(RP, 'compile', {
+	compile(pattern, flags) {
+		return apply(origCompile, this, patternArgs(pattern, flags));
+	}
+}.compile);
+for (const [name, sym] of [['match', Symbol.match], ['matchAll', Symbol.matchAll], ['search', Symbol.search]]) {
+	replace(SP, name, {
+		guarded(regexp) {
+			if (this === undefined || this === null) {
+				throw new TypeError('String.prototype.' + name + ' called on null or undefined');
+			}
+			if (regexp !== undefined && regexp !== null) {
+				if (name === 'matchAll' && isRegExpLike(regexp) && !apply(origIncludes, `${regexp.flags}`, ['g'])) {
+					throw new TypeError('String.prototype.matchAll called with a non-global RegExp argument');
+				}
+				const method = regexp[sym];
+				if (method !== undefined && method !== null) return apply(method, regexp, [this]);
+			}
+			const s = `${this}`;
+			const rx = new RegExpCtor(regexp === undefined ? '' : `${regexp}`, name === 'matchAll' ? 'g' : undefined);
+			return apply(rx[sym], rx, [s]);
+		}
+	}.guarded);
+}
+// exec and test are where every match happens (the other methods call exec, since
+// replacing it turns off goja's fast paths, which loop over matches in Go). Being
+// JavaScript, they let the interrupt in between two matches. One match is bounded by
+// RegexpMatchTimeout, and goja reports a match that ran out of time as no match: a
+// miss that took that long is turned into an error. regexp2 measures its timeout on
+// a clock that a goroutine advances, which on a machine loaded beyond its cores can
+// lag and then jump, ending a match early; a miss that took a noticeable time but
+// less than the timeout is therefore run once more before it is believed.
+const SUSPECT_MS = 2;
+const tooSlow = () => new RangeError('a regular expression ran longer than ' + RX_LIMIT_MS +
+	'ms on one match; patterns with nested quantifiers such as (a+)+ backtrack exponentially');
+const timedMatch = (orig, rx, args, miss) => {
+	const lastIndex = rx.lastIndex;
+	for (let attempt = 0; ; attempt++) {
+		const t0 = now();
+		const r = apply(orig, rx, args);
+		const took = now() - t0;
+		if (r !== miss || took < SUSPECT_MS) return r;
+		if (took >= RX_LIMIT_MS) throw tooSlow();
+		if (attempt > 0) return r;
+		rx.lastIndex = lastIndex;
+	}
+};
+const origExec = replace(RP, 'exec', {
+	exec(string) {
+		return timedMatch(origExec, this, [string], null);
+	}
+}.exec);
+const origTest = replace(RP, 'test', {
+	test(string) {
+		return timedMatch(origTest, this, [string], false);
+	}
+}.test);
 const regexpGuard = (key, needsCheck) => {
 	const orig = RP[key];
 	defineProperty(RP, key, {

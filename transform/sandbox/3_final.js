@@ -99,7 +99,7 @@ defineProperty(AP, Symbol.iterator, { value: AP.values, writable: true, enumerab
 const seen = new OrigSet();
 const pending = [G, function* () { }, (function* () { })(), async function () { }, async () => { },
 	[][Symbol.iterator](), ''[Symbol.iterator](), new Map().entries(), new Set().values(),
-	/x/[Symbol.matchAll](''), Promise.resolve(), noEval, ArrayCtor, OrigArray];
+	/x/[Symbol.matchAll](''), Promise.resolve(), noEval, ArrayCtor, OrigArray, RegExpCtor, OrigRegExp, DateCtor, OrigDate];
 while (pending.length > 0) {
 	const o = pending[pending.length - 1];
 	pending.length--;
