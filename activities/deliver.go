@@ -105,6 +105,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		rec.Attempt.Error = truncate(resp.Message(), 1024)
 	}
 	if err := a.store.RecordAttempt(ctx, rec); err != nil {
+		log.ErrorContext(ctx, "record attempt", "error", err)
 		return workflows.DeliverResult{}, retryable(err)
 	}
 	log.InfoContext(ctx, "attempt", "status_code", resp.StatusCode, "response_ms", resp.Duration.Milliseconds(), "error_class", resp.ErrorClass)
@@ -125,9 +126,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		return workflows.DeliverResult{}, temporal.NewNonRetryableApplicationError(
 			"the receiver answered 410 Gone", workflows.ErrSubscriberGone, nil)
 	}
-	return workflows.DeliverResult{}, temporal.NewApplicationErrorWithOptions(
-		"subscriber "+strconv.FormatInt(sub.ID, 10)+": attempt "+strconv.Itoa(attempt)+" failed: "+resp.Message(), workflows.ErrAttemptFailed,
-		temporal.ApplicationErrorOptions{NextRetryDelay: resp.RetryAfter})
+	return workflows.DeliverResult{}, attemptFailed(sub.ID, attempt, resp)
 }
 
 // render applies the subscriber's filter and reducer to the event and builds the body.
@@ -214,7 +213,9 @@ func retryable(err error) error {
 	if models.ErrorCode(err) == models.ENOTFOUND {
 		return temporal.NewNonRetryableApplicationError(models.ErrorMessage(err), workflows.ErrPermanent, err)
 	}
-	return err
+	// The message is the error's class, safe to show: it becomes the delivery's last
+	// failure that partners read. The cause keeps the detail for Temporal UI.
+	return temporal.NewApplicationErrorWithCause("hookflow: "+models.ErrorMessage(err), workflows.ErrInternal, err)
 }
 
 func truncate(s string, n int) string {
