@@ -71,7 +71,10 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		return workflows.DeliverResult{}, retryable(err)
 	}
 
-	body, outcome, reason := a.render(ctx, ev, subEvent)
+	body, outcome, reason := d.RetryBody, "", ""
+	if body == nil {
+		body, outcome, reason = a.render(ctx, ev, subEvent)
+	}
 	if outcome != "" {
 		if err := a.store.FinishDelivery(ctx, d.ID, outcome, reason, run); err != nil {
 			return workflows.DeliverResult{}, retryable(err)
@@ -104,6 +107,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 	if !resp.OK() {
 		rec.Attempt.Error = truncate(resp.Message(), 1024)
 	}
+	keepBody(&rec, d, body)
 	if err := a.store.RecordAttempt(ctx, rec); err != nil {
 		log.ErrorContext(ctx, "record attempt", "error", err)
 		return workflows.DeliverResult{}, retryable(err)

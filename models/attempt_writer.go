@@ -219,6 +219,12 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 		if DeliveryFinal(rec.Status) {
 			updates["completed_at"] = a.AttemptedOn
 		}
+		switch {
+		case rec.RetryBody != nil:
+			updates["retry_body"] = rec.RetryBody
+		case rec.ClearRetryBody:
+			updates["retry_body"] = nil
+		}
 		if err := tx.Model(&Delivery{}).Where("id = ?", a.DeliveryID).Updates(updates).Error; err != nil {
 			return err
 		}

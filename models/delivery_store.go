@@ -211,6 +211,10 @@ type AttemptRecord struct {
 	Attempt Attempt
 	Status  string // the delivery's status after this attempt
 	Run     Run
+	// RetryBody, when set, is stored as the delivery's RetryBody: the body its retries send.
+	RetryBody []byte
+	// ClearRetryBody drops the delivery's RetryBody (the series ended).
+	ClearRetryBody bool
 }
 
 // RecordAttempt stores an attempt and updates its delivery's status and last-attempt
@@ -225,7 +229,7 @@ func (s *Store) RecordAttempt(ctx context.Context, rec AttemptRecord) error {
 // filter that did not match, exhausted retries, a filter that failed).
 func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run Run) error {
 	now := s.Now()
-	updates := run.updates(map[string]any{"status": status, "updated_at": now, "completed_at": now})
+	updates := run.updates(map[string]any{"status": status, "updated_at": now, "completed_at": now, "retry_body": nil})
 	if reason != "" {
 		updates["last_error"] = storableText(reason, 1024)
 	}
