@@ -18,7 +18,9 @@ import (
 // reducer to the event, signs and POSTs the envelope, and records the attempt. A 2xx
 // answer succeeds; 410 Gone fails without retry (ErrSubscriberGone); any other failure
 // returns an ErrAttemptFailed error that Temporal retries under the delivery's retry
-// policy, after the receiver's Retry-After when it sent one.
+// policy, or, when the receiver sent Retry-After, an ErrRetryAfter error with which the
+// workflow schedules the next attempt itself. A retry sends the body its series' first
+// attempt sent (see keepBody).
 func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (workflows.DeliverResult, error) {
 	info := activity.GetInfo(ctx)
 	attempt := in.AttemptOffset + int(info.Attempt)
