@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/hookflow/hookflow/models"
@@ -32,7 +33,9 @@ func (a *Activities) settleAbandoned(ctx context.Context, q models.DeliveryQuery
 			if err != nil {
 				return settled, err
 			}
-			status := strings.TrimPrefix(resp.GetWorkflowExecutionInfo().GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")
+			// The enum's String is "Terminated"; its proto name is what AbandonedReason reads.
+			st := resp.GetWorkflowExecutionInfo().GetStatus()
+			status := strings.TrimPrefix(enumspb.WorkflowExecutionStatus_name[int32(st)], "WORKFLOW_EXECUTION_STATUS_")
 			reason := workflows.AbandonedReason(status)
 			if reason == "" {
 				continue
