@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/metrics"
@@ -41,6 +42,8 @@ type Store interface {
 	DeliveryIDs(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]int64, error)
 	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
 	BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error)
+	UnfinishedDeliveries(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]models.Delivery, error)
+	FailAbandoned(ctx context.Context, id int64, reason string) (bool, error)
 	SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error
 }
 
@@ -49,6 +52,7 @@ type Store interface {
 type Temporal interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
 }
 
 // Sender sends one signed webhook request; *webhook.Client implements it.

@@ -39,7 +39,14 @@ func (a *Activities) BulkRetry(ctx context.Context, in workflows.BulkRetryInput)
 	if len(job.EventSlugs) > 0 {
 		_ = json.Unmarshal(job.EventSlugs, &q.EventSlugs)
 	}
-	if job.Total == 0 && job.LastDeliveryID == 0 {
+	settled := 0
+	if job.LastDeliveryID == 0 && job.Status == models.DeliveryFailed {
+		// Deliveries whose workflow was stopped from outside are failed too.
+		if settled, err = a.settleAbandoned(ctx, q); err != nil {
+			return workflows.BulkRetryResult{}, retryable(err)
+		}
+	}
+	if (job.Total == 0 || settled > 0) && job.LastDeliveryID == 0 {
 		n, err := a.store.CountDeliveries(ctx, q)
 		if err != nil {
 			return workflows.BulkRetryResult{}, retryable(err)

@@ -18,7 +18,9 @@ import (
 // reducer to the event, signs and POSTs the envelope, and records the attempt. A 2xx
 // answer succeeds; 410 Gone fails without retry (ErrSubscriberGone); any other failure
 // returns an ErrAttemptFailed error that Temporal retries under the delivery's retry
-// policy, after the receiver's Retry-After when it sent one.
+// policy, or, when the receiver sent Retry-After, an ErrRetryAfter error with which the
+// workflow schedules the next attempt itself. A retry sends the body its series' first
+// attempt sent (see keepBody).
 func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (workflows.DeliverResult, error) {
 	info := activity.GetInfo(ctx)
 	attempt := in.AttemptOffset + int(info.Attempt)
@@ -71,7 +73,10 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		return workflows.DeliverResult{}, retryable(err)
 	}
 
-	body, outcome, reason := a.render(ctx, ev, subEvent)
+	body, outcome, reason := d.RetryBody, "", ""
+	if body == nil {
+		body, outcome, reason = a.render(ctx, ev, subEvent)
+	}
 	if outcome != "" {
 		if err := a.store.FinishDelivery(ctx, d.ID, outcome, reason, run); err != nil {
 			return workflows.DeliverResult{}, retryable(err)
@@ -104,7 +109,9 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 	if !resp.OK() {
 		rec.Attempt.Error = truncate(resp.Message(), 1024)
 	}
+	keepBody(&rec, d, body)
 	if err := a.store.RecordAttempt(ctx, rec); err != nil {
+		log.ErrorContext(ctx, "record attempt", "error", err)
 		return workflows.DeliverResult{}, retryable(err)
 	}
 	log.InfoContext(ctx, "attempt", "status_code", resp.StatusCode, "response_ms", resp.Duration.Milliseconds(), "error_class", resp.ErrorClass)
@@ -125,9 +132,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		return workflows.DeliverResult{}, temporal.NewNonRetryableApplicationError(
 			"the receiver answered 410 Gone", workflows.ErrSubscriberGone, nil)
 	}
-	return workflows.DeliverResult{}, temporal.NewApplicationErrorWithOptions(
-		"subscriber "+strconv.FormatInt(sub.ID, 10)+": attempt "+strconv.Itoa(attempt)+" failed: "+resp.Message(), workflows.ErrAttemptFailed,
-		temporal.ApplicationErrorOptions{NextRetryDelay: resp.RetryAfter})
+	return workflows.DeliverResult{}, attemptFailed(sub.ID, attempt, resp)
 }
 
 // render applies the subscriber's filter and reducer to the event and builds the body.
@@ -214,7 +219,9 @@ func retryable(err error) error {
 	if models.ErrorCode(err) == models.ENOTFOUND {
 		return temporal.NewNonRetryableApplicationError(models.ErrorMessage(err), workflows.ErrPermanent, err)
 	}
-	return err
+	// The message is the error's class, safe to show: it becomes the delivery's last
+	// failure that partners read. The cause keeps the detail for Temporal UI.
+	return temporal.NewApplicationErrorWithCause("hookflow: "+models.ErrorMessage(err), workflows.ErrInternal, err)
 }
 
 func truncate(s string, n int) string {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/workflows"
 )
 
 func (s *Server) registerDeliveryRoutes(r gin.IRouter) {
@@ -73,10 +72,14 @@ func (s *Server) handleDeliveryGet(c *gin.Context) {
 	if !models.DeliveryFinal(d.Status) {
 		// The delivery's own workflow: in inline-first mode the row may still point at the
 		// event workflow that made the first attempt while the retries wait to start.
-		own = workflows.DeliveryWorkflowID(d.CompanyID, d.EventID, d.SubscriberID, d.Series)
+		own = ownWorkflowID(&d.Delivery)
 		live, err = s.engine.DescribeDelivery(ctx, own, "")
 		switch {
 		case err == nil:
+			if _, err := s.settleAbandoned(ctx, &d.Delivery, live); err != nil {
+				s.writeError(c, err)
+				return
+			}
 			// Read the row again: the answer must not show an older state than the live one.
 			if d, err = s.store.TenantDelivery(ctx, tenant(c), id); err != nil {
 				s.writeError(c, err)

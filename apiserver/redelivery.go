@@ -35,6 +35,15 @@ func (s *Server) handleDeliveryRetry(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	d, err := s.store.BeginRedelivery(ctx, tenant(c), id)
+	if models.ErrorCode(err) == models.ECONFLICT {
+		// Still under way, unless its workflow was closed from outside Hookflow.
+		if settled, serr := s.settleAbandonedByID(ctx, tenant(c), id); serr != nil {
+			// Its workflow cannot be read now: it counts as under way.
+			s.log.WarnContext(ctx, "read the workflow of a delivery to redeliver", "delivery_id", id, "error", serr)
+		} else if settled {
+			d, err = s.store.BeginRedelivery(ctx, tenant(c), id)
+		}
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -48,6 +48,7 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id int64) error
 	BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error)
 	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
+	FailAbandoned(ctx context.Context, id int64, reason string) (bool, error)
 	SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error
 	CreateRetryJob(ctx context.Context, j *models.RetryJob) error
 	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)

@@ -80,11 +80,45 @@ func (w *attemptWriter) run() {
 				break drain
 			}
 		}
-		err := w.commit(batch)
-		for _, req := range batch {
-			req.err <- err
-		}
+		w.process(batch)
 	}
+}
+
+// process commits a batch and answers each of its callers. When the database refuses
+// the batch (rather than being away), it writes the records one by one: the record at
+// fault fails alone, and the others' callers, often other tenants' deliveries, are not
+// made to POST again.
+func (w *attemptWriter) process(batch []*attemptRequest) {
+	err := w.commit(batch)
+	if err != nil && len(batch) > 1 && ErrorCode(err) != EUNAVAILABLE {
+		w.s.log.Warn("attempt batch refused; writing its records one by one", "records", len(batch), "error", err)
+		for _, req := range batch {
+			req.err <- w.commitOne(req)
+		}
+		return
+	}
+	if err != nil && len(batch) == 1 {
+		err = w.refused(batch[0], err)
+	}
+	for _, req := range batch {
+		req.err <- err
+	}
+}
+
+// commitOne writes one record in its own transaction.
+func (w *attemptWriter) commitOne(req *attemptRequest) error {
+	err := w.commit([]*attemptRequest{req})
+	if err != nil {
+		return w.refused(req, err)
+	}
+	return nil
+}
+
+// refused logs why a record could not be written, with its delivery, and returns the
+// error its caller gets.
+func (w *attemptWriter) refused(req *attemptRequest, err error) error {
+	w.s.log.Error("record attempt", "delivery_id", req.rec.Attempt.DeliveryID, "attempt", req.rec.Attempt.Attempt, "error", err)
+	return err
 }
 
 // commit writes a batch in one transaction, retrying a few times when the database is
@@ -135,7 +169,8 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 		}
 		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, a.DeliveryID, a.OrganizationID, a.ExtensionID, a.CompanyID, a.SubscriberID, a.EventSlug, a.Attempt,
-			a.AttemptedOn.UTC(), a.ResponseCode, a.ResponseTimeMS, a.Error, a.ErrorClass, a.ResponseBody)
+			a.AttemptedOn.UTC(), a.ResponseCode, a.ResponseTimeMS, storableText(a.Error, 1024), a.ErrorClass,
+			storableText(a.ResponseBody, MaxResponseBody))
 	}
 	sql.WriteString(" ON CONFLICT (delivery_id, attempt) DO NOTHING RETURNING delivery_id, attempt")
 	rows, err := tx.Raw(sql.String(), args...).Rows()
@@ -178,11 +213,17 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 		}
 		updates := rec.Run.updates(map[string]any{
 			"status": rec.Status, "attempts": a.Attempt, "last_response_code": a.ResponseCode,
-			"last_response_time_ms": a.ResponseTimeMS, "last_error": a.Error, "last_attempted_on": a.AttemptedOn,
+			"last_response_time_ms": a.ResponseTimeMS, "last_error": storableText(a.Error, 1024), "last_attempted_on": a.AttemptedOn,
 			"updated_at": s.Now(),
 		})
 		if DeliveryFinal(rec.Status) {
 			updates["completed_at"] = a.AttemptedOn
+		}
+		switch {
+		case rec.RetryBody != nil:
+			updates["retry_body"] = rec.RetryBody
+		case rec.ClearRetryBody:
+			updates["retry_body"] = nil
 		}
 		if err := tx.Model(&Delivery{}).Where("id = ?", a.DeliveryID).Updates(updates).Error; err != nil {
 			return err

@@ -51,6 +51,12 @@ type Delivery struct {
 	PreviousStatus string    `gorm:"-"`
 	UpdatedAt      time.Time `gorm:"not null"`
 	CompletedAt    *time.Time
+	// RetryBody is the body the series' first attempt sent, kept while the series is
+	// retried so that every retry sends the same bytes under the same webhook-id, even if
+	// the subscriber's reducer changed in between. It is written only when a series' first
+	// attempt does not succeed (a delivery that succeeds at once never pays for it) and
+	// cleared when the series ends or a redelivery begins, which renders anew.
+	RetryBody []byte `json:"-"`
 }
 
 // Error classes of an attempt.

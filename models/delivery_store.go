@@ -211,6 +211,10 @@ type AttemptRecord struct {
 	Attempt Attempt
 	Status  string // the delivery's status after this attempt
 	Run     Run
+	// RetryBody, when set, is stored as the delivery's RetryBody: the body its retries send.
+	RetryBody []byte
+	// ClearRetryBody drops the delivery's RetryBody (the series ended).
+	ClearRetryBody bool
 }
 
 // RecordAttempt stores an attempt and updates its delivery's status and last-attempt
@@ -225,9 +229,9 @@ func (s *Store) RecordAttempt(ctx context.Context, rec AttemptRecord) error {
 // filter that did not match, exhausted retries, a filter that failed).
 func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run Run) error {
 	now := s.Now()
-	updates := run.updates(map[string]any{"status": status, "updated_at": now, "completed_at": now})
+	updates := run.updates(map[string]any{"status": status, "updated_at": now, "completed_at": now, "retry_body": nil})
 	if reason != "" {
-		updates["last_error"] = truncateString(reason, 1024)
+		updates["last_error"] = storableText(reason, 1024)
 	}
 	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ?", deliveryID).Updates(updates).Error
 	return dbError(err, "")
@@ -240,8 +244,9 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID int64) ([]Attempt, 
 	return out, dbError(err, "")
 }
 
+// truncateString cuts s to at most n bytes (n <= 0: no limit) on a rune boundary.
 func truncateString(s string, n int) string {
-	if len(s) <= n {
+	if n <= 0 || len(s) <= n {
 		return s
 	}
 	// Cut on a rune boundary.
@@ -257,7 +262,7 @@ func truncateString(s string, n int) string {
 // is left as it is.
 func (s *Store) BlockSubscriber(ctx context.Context, id int64, reason string) (bool, error) {
 	res := s.db.WithContext(ctx).Model(&Subscriber{}).Where("id = ? AND status = ?", id, StatusActive).
-		Updates(map[string]any{"status": StatusBlocked, "blocked_reason": truncateString(reason, 512), "updated_on": s.Now()})
+		Updates(map[string]any{"status": StatusBlocked, "blocked_reason": storableText(reason, 512), "updated_on": s.Now()})
 	if res.Error != nil {
 		return false, dbError(res.Error, "")
 	}

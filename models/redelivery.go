@@ -31,7 +31,8 @@ func (s *Store) BeginRedelivery(ctx context.Context, t Tenant, id int64) (*Deliv
 		d.CompletedAt = nil
 		d.UpdatedAt = s.Now()
 		return tx.Model(&Delivery{}).Where("id = ?", id).Updates(map[string]any{
-			"series": d.Series, "status": d.Status, "completed_at": nil, "updated_at": d.UpdatedAt,
+			// A redelivery renders the event anew, with the subscriber's configuration of now.
+			"series": d.Series, "status": d.Status, "completed_at": nil, "updated_at": d.UpdatedAt, "retry_body": nil,
 		}).Error
 	})
 	if err != nil {

@@ -52,27 +52,22 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 		switch {
 		case first && in.Continue:
 			// The event workflow made the first attempt (inline-first mode) and it failed.
-			delay = in.ContinueAfter
+			// An older event workflow may have passed a Retry-After beyond the policy.
+			delay = min(in.ContinueAfter, in.Retry.MaximumInterval)
 			state.LastFailure = in.LastFailure
 		default:
 			state = DeliveryState{Phase: PhaseAttempting, Attempt: offset + 1}
 			res, err = deliverOnce(ctx, in, offset)
 			if err != nil && isRetryable(err) && offset+1 < in.Retry.MaximumAttempts {
 				offset++
-				delay = retryDelay(err, in.Retry.InitialInterval)
+				delay = retryDelay(err, in.Retry, windowLeft(ctx, in.Retry, started))
 				state.LastFailure = failureMessage(err)
 			} else {
 				delay = -1
 			}
 		}
 		if delay >= 0 {
-			next := workflow.Now(ctx).Add(delay)
-			state = DeliveryState{Phase: PhaseWaitingRetry, Attempt: offset + 1, NextAttemptAt: &next, LastFailure: state.LastFailure}
-			if err := workflow.Sleep(ctx, delay); err != nil {
-				return DeliveryResult{}, err
-			}
-			state = DeliveryState{Phase: PhaseRetrying, Attempt: offset + 1, LastFailure: state.LastFailure}
-			res, err = deliverRetried(ctx, in, offset, started)
+			res, err = retrySeries(ctx, in, offset, started, delay, &state)
 		}
 		if err != nil {
 			return failDelivery(ctx, in, err)
@@ -106,16 +101,43 @@ func deliverOnce(ctx workflow.Context, in DeliveryInput, offset int) (DeliverRes
 	return res, err
 }
 
+// retrySeries waits delay, then makes attempts offset+1 on (deliverRetried). A receiver's
+// Retry-After ends that activity (ErrRetryAfter) instead of setting its next retry, so
+// that the wait it asks for is held to the policy here: at most MaximumInterval and at
+// most what is left of the series' window; the series then goes on with a new activity
+// from the next attempt. Temporal would otherwise wait as long as the receiver asked,
+// or end the series at once when that wait passes the window.
+func retrySeries(ctx workflow.Context, in DeliveryInput, offset int, started time.Time, delay time.Duration, state *DeliveryState) (DeliverResult, error) {
+	for {
+		next := workflow.Now(ctx).Add(delay)
+		*state = DeliveryState{Phase: PhaseWaitingRetry, Attempt: offset + 1, NextAttemptAt: &next, LastFailure: state.LastFailure}
+		if err := workflow.Sleep(ctx, delay); err != nil {
+			return DeliverResult{}, err
+		}
+		*state = DeliveryState{Phase: PhaseRetrying, Attempt: offset + 1, LastFailure: state.LastFailure}
+		res, err := deliverRetried(ctx, in, offset, started)
+		made, ok := retryAfterAttempt(err)
+		if !ok || made >= in.Retry.MaximumAttempts || made <= offset {
+			return res, err
+		}
+		offset = made
+		delay = retryDelay(err, in.Retry, windowLeft(ctx, in.Retry, started))
+		state.LastFailure = failureMessage(err)
+	}
+}
+
+// windowLeft is what is left of the series' time limit.
+func windowLeft(ctx workflow.Context, p RetryPolicy, started time.Time) time.Duration {
+	return p.Expiration - workflow.Now(ctx).Sub(started)
+}
+
 // deliverRetried runs the attempts after the first as a regular activity whose retry
 // policy continues the series' schedule: attempt offset+1 now (offset attempts were made
 // and the wait after them is over), each later one after a wait that grows from
-// InitialInterval × BackoffCoefficient.
+// InitialInterval × BackoffCoefficient^offset.
 func deliverRetried(ctx workflow.Context, in DeliveryInput, offset int, started time.Time) (DeliverResult, error) {
 	p := in.Retry
-	initial := time.Duration(float64(p.InitialInterval) * p.BackoffCoefficient)
-	if initial > p.MaximumInterval {
-		initial = p.MaximumInterval
-	}
+	initial := time.Duration(math.Min(float64(p.InitialInterval)*math.Pow(p.BackoffCoefficient, float64(max(offset, 1))), float64(p.MaximumInterval)))
 	expiration := p.Expiration - workflow.Now(ctx).Sub(started)
 	if expiration < deliverStartToClose {
 		expiration = deliverStartToClose
@@ -128,7 +150,7 @@ func deliverRetried(ctx workflow.Context, in DeliveryInput, offset int, started 
 			BackoffCoefficient:     p.BackoffCoefficient,              // growing by this factor
 			MaximumInterval:        p.MaximumInterval,                 // up to this cap
 			MaximumAttempts:        int32(p.MaximumAttempts - offset), // the attempts left in the series
-			NonRetryableErrorTypes: []string{ErrSubscriberGone, ErrPermanent},
+			NonRetryableErrorTypes: []string{ErrSubscriberGone, ErrPermanent, ErrRetryAfter},
 		},
 	})
 	var res DeliverResult
@@ -174,16 +196,32 @@ func isRetryable(err error) bool {
 	return true // timeouts, panics, a worker gone
 }
 
-// retryDelay is the wait before the second attempt: the receiver's Retry-After when it
-// sent one, else the policy's initial interval.
-func retryDelay(err error, initial time.Duration) time.Duration {
+// retryDelay is the wait after a failed attempt that the workflow itself schedules (the
+// first, or one whose receiver sent Retry-After): the receiver's Retry-After when it sent
+// one, else the policy's initial interval. Retry-After is held to the policy's longest
+// wait and to left, what is left of the series' window, so that it neither moves the
+// next attempt out of the window nor ends the series before its attempts are made.
+func retryDelay(err error, p RetryPolicy, left time.Duration) time.Duration {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		if d := appErr.NextRetryDelay(); d > 0 {
-			return time.Duration(math.Min(float64(d), float64(7*24*time.Hour)))
+			return max(0, min(d, p.MaximumInterval, left))
 		}
 	}
-	return initial
+	return p.InitialInterval
+}
+
+// retryAfterAttempt reports whether err is an attempt whose receiver sent Retry-After,
+// and the number of that attempt.
+func retryAfterAttempt(err error) (attempt int, ok bool) {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrRetryAfter || !appErr.HasDetails() {
+		return 0, false
+	}
+	if appErr.Details(&attempt) != nil {
+		return 0, false
+	}
+	return attempt, true
 }
 
 // failDelivery records that the attempts ran out (or the receiver is gone), blocks the
@@ -199,8 +237,13 @@ func failDelivery(ctx workflow.Context, in DeliveryInput, cause error) (Delivery
 			reason = "the receiver answered 410 Gone"
 		case ErrPermanent:
 			reason, block = appErr.Message(), false
-		default:
+		case ErrAttemptFailed, ErrRetryAfter:
 			reason = "retries exhausted: " + appErr.Message()
+		default:
+			// Hookflow's own failure (its database, say): partners see the class only; the
+			// error itself is for operators.
+			reason = "retries exhausted: internal error"
+			workflow.GetLogger(ctx).Error("delivery failed on an internal error", "delivery_id", in.DeliveryID, "error", cause)
 		}
 	} else {
 		var timeoutErr *temporal.TimeoutError

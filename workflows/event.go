@@ -179,7 +179,7 @@ func firstAttempts(ctx workflow.Context, prep PrepareResult) ([]childStart, erro
 			// Delivered, filtered or discarded: nothing more to do.
 		case isRetryable(r.err) && prep.Retry.MaximumAttempts > 1:
 			input.AttemptOffset = 1
-			input.ContinueAfter = retryDelay(r.err, prep.Retry.InitialInterval)
+			input.ContinueAfter = retryDelay(r.err, prep.Retry, prep.Retry.Expiration)
 			input.Continue = true
 			input.LastFailure = failureMessage(r.err)
 			children = append(children, childStart{planned: d, input: input})

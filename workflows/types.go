@@ -143,8 +143,15 @@ type DeliveryResult struct {
 const (
 	// ErrAttemptFailed: the attempt failed and may be retried.
 	ErrAttemptFailed = "AttemptFailed"
+	// ErrRetryAfter: the attempt failed and its receiver sent Retry-After (the error's
+	// NextRetryDelay); its details hold the attempt's number. DeliveryWorkflow schedules
+	// the next attempt itself, holding the wait to its retry policy.
+	ErrRetryAfter = "RetryAfter"
 	// ErrSubscriberGone: the receiver answered 410 Gone; no retry, the subscriber is blocked.
 	ErrSubscriberGone = "SubscriberGone"
 	// ErrPermanent: the delivery cannot be made (e.g. its data vanished); no retry.
 	ErrPermanent = "PermanentFailure"
+	// ErrInternal: Hookflow's own failure (its database away or refusing a write); retried.
+	// Its message names the class only, since partners read it; the cause has the detail.
+	ErrInternal = "InternalFailure"
 )
