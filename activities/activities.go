@@ -34,6 +34,7 @@ type Store interface {
 	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
 	BlockSubscriber(ctx context.Context, id int64, reason string) (bool, error)
 	QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]models.Delivery, error)
+	Installed(ctx context.Context, org, ext string, company int64) (bool, error)
 	MarkReleased(ctx context.Context, id int64) error
 	CreateNotification(ctx context.Context, n *models.Notification) error
 	MarkNotificationSent(ctx context.Context, id int64, sendErr error) error

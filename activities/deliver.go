@@ -37,6 +37,16 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		return workflows.DeliverResult{Outcome: d.Status, Attempt: d.Attempts}, nil
 	}
 	log = log.With("subscriber_id", sub.ID, "event_id", d.EventID)
+	if !job.Installed {
+		// The company uninstalled the extension: nothing more goes out, whatever the
+		// subscriber's status (a queued delivery ends here when its release wakes it).
+		if err := a.store.FinishDelivery(ctx, d.ID, models.DeliveryDiscarded, models.UninstalledReason(d.ExtensionID, d.CompanyID), run); err != nil {
+			return workflows.DeliverResult{}, retryable(err)
+		}
+		a.metrics.Delivery(models.DeliveryDiscarded)
+		log.InfoContext(ctx, "delivery discarded", "reason", "uninstalled")
+		return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
+	}
 	discards := sub.DeletedAt.Valid || (sub.Status == models.StatusInactive && sub.InactivePolicy == models.PolicyDiscard)
 	if in.Inline && sub.Status != models.StatusActive && !discards {
 		// Leave the queueing to the delivery's own workflow (see DeliverInput.Inline).
@@ -52,7 +62,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 			a.metrics.Delivery(models.DeliveryQueued)
 			log.InfoContext(ctx, "delivery queued", "subscriber_status", sub.Status)
 			return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
-		case models.HoldDiscarded, models.HoldDeleted:
+		case models.HoldDiscarded, models.HoldDeleted, models.HoldUninstalled:
 			a.metrics.Delivery(models.DeliveryDiscarded)
 			log.InfoContext(ctx, "delivery discarded", "reason", string(hold))
 			return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1, SubscriberID: sub.ID}, nil

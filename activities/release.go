@@ -46,7 +46,14 @@ func (a *Activities) ReleaseQueued(ctx context.Context, in workflows.ReleaseInpu
 		if err != nil {
 			return res, retryable(err)
 		}
-		deleted := sub.DeletedAt.Valid
+		installed, err := a.store.Installed(ctx, sub.OrganizationID, sub.ExtensionID, sub.CompanyID)
+		if err != nil {
+			return res, retryable(err)
+		}
+		// A deleted subscriber's, or an uninstalled extension's, queued deliveries are
+		// woken whatever its status, without waiting for their attempts: each discards
+		// itself (see Deliver).
+		deleted := sub.DeletedAt.Valid || !installed
 		if sub.Status != models.StatusActive && !deleted {
 			break // deactivated again: what is left waits for the next activation
 		}

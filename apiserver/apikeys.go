@@ -17,10 +17,11 @@ func (s *Server) registerAPIKeyRoutes(r gin.IRouter) {
 }
 
 type apiKeyRequest struct {
-	OrganizationID string `json:"organization_id"`
-	ExtensionID    string `json:"extension_id"`
-	Name           string `json:"name"`
-	Scope          string `json:"scope"`
+	OrganizationID string  `json:"organization_id"`
+	ExtensionID    string  `json:"extension_id"`
+	Name           string  `json:"name"`
+	Scope          string  `json:"scope"`
+	CompanyIDs     []int64 `json:"company_ids"`
 }
 
 type apiKeyResponse struct {
@@ -30,6 +31,7 @@ type apiKeyResponse struct {
 	ExtensionID    string     `json:"extension_id"`
 	Name           string     `json:"name"`
 	Scope          string     `json:"scope"`
+	CompanyIDs     []int64    `json:"company_ids"`
 	CreatedAt      time.Time  `json:"created_at"`
 	RevokedAt      *time.Time `json:"revoked_at"`
 }
@@ -39,7 +41,7 @@ func newAPIKeyResponse(k *models.APIKey, key string) apiKeyResponse {
 		key = k.MaskedKey()
 	}
 	return apiKeyResponse{ID: k.ID, Key: key, OrganizationID: k.OrganizationID, ExtensionID: k.ExtensionID,
-		Name: k.Name, Scope: k.Scope, CreatedAt: k.CreatedAt.UTC(), RevokedAt: utcOrNil(k.RevokedAt)}
+		Name: k.Name, Scope: k.Scope, CompanyIDs: k.Companies(), CreatedAt: k.CreatedAt.UTC(), RevokedAt: utcOrNil(k.RevokedAt)}
 }
 
 // utcOrNil returns t in UTC: the database driver may hand times back in the process's
@@ -61,8 +63,12 @@ func (s *Server) handleAPIKeyCreate(c *gin.Context) {
 	}
 	if req.Scope == "" {
 		req.Scope = models.ScopePartner
+		if len(req.CompanyIDs) > 0 {
+			req.Scope = models.ScopeCompany
+		}
 	}
-	k := &models.APIKey{OrganizationID: req.OrganizationID, ExtensionID: req.ExtensionID, Name: req.Name, Scope: req.Scope}
+	k := &models.APIKey{OrganizationID: req.OrganizationID, ExtensionID: req.ExtensionID, Name: req.Name, Scope: req.Scope,
+		CompanyIDs: models.CompanyIDList(req.CompanyIDs)}
 	key, err := s.store.CreateAPIKey(c.Request.Context(), k)
 	if err != nil {
 		s.writeError(c, err)
@@ -103,10 +109,11 @@ func (s *Server) handleAPIKeyRevoke(c *gin.Context) {
 }
 
 type meResponse struct {
-	Admin          bool   `json:"admin"`
-	OrganizationID string `json:"organization_id"`
-	ExtensionID    string `json:"extension_id"`
-	Scope          string `json:"scope"`
+	Admin          bool    `json:"admin"`
+	OrganizationID string  `json:"organization_id"`
+	ExtensionID    string  `json:"extension_id"`
+	Scope          string  `json:"scope"`
+	CompanyIDs     []int64 `json:"company_ids,omitempty"`
 }
 
 // handleMe tells who the credentials belong to, for the dashboard's header.
@@ -116,5 +123,5 @@ func (s *Server) handleMe(c *gin.Context) {
 	if p.Admin {
 		scope = "admin"
 	}
-	c.JSON(http.StatusOK, meResponse{Admin: p.Admin, OrganizationID: p.OrganizationID, ExtensionID: p.ExtensionID, Scope: scope})
+	c.JSON(http.StatusOK, meResponse{Admin: p.Admin, OrganizationID: p.OrganizationID, ExtensionID: p.ExtensionID, Scope: scope, CompanyIDs: p.CompanyIDs})
 }

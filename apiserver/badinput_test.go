@@ -321,6 +321,7 @@ func TestBadInputSubscribers(t *testing.T) {
 		ts := MustNewServerWith(t, db, func(cfg *apiserver.Config, _ *apiserver.Deps) {
 			cfg.Network = models.NetworkPolicy{RequireHTTPS: true}
 		})
+		MustInstall(t, ts, "o", "e", 1)
 		path := partnerBase("o", "e") + "/company/1/subscriber"
 		for _, tc := range cases {
 			t.Run(tc.Name, func(t *testing.T) {
@@ -437,6 +438,7 @@ func TestBadInputWebhookURLs(t *testing.T) {
 		t.Run(p.Name, func(t *testing.T) {
 			db := storetest.Databases(t)[0]
 			ts := MustNewServerWith(t, db, func(cfg *apiserver.Config, _ *apiserver.Deps) { cfg.Network = p.Policy })
+			MustInstall(t, ts, "o", "e", 1)
 			path := partnerBase("o", "e") + "/company/1/subscriber"
 			var stored int64
 			for _, tc := range cases {

@@ -73,7 +73,7 @@ func conformKeysAndCatalogue(t *testing.T, c *conformer, fx *conformFixture) {
 	}](t, rec.Body.Bytes()).EventConfigs); n < 17 {
 		t.Errorf("the catalogue has %d event types, want the 17 shipped", n)
 	}
-	for token, scope := range map[string]string{adminToken: "admin", fx.partnerKey: "partner", fx.ingestKey: "ingest"} {
+	for token, scope := range map[string]string{adminToken: "admin", fx.partnerKey: "partner", fx.ingestKey: "platform"} {
 		rec := c.do(t, call{Method: http.MethodGet, Path: "/service/common/webhook/v1.0/me", Token: token, Want: http.StatusOK})
 		if got := mustDecode[struct{ Scope string }](t, rec.Body.Bytes()).Scope; got != scope {
 			t.Errorf("GET /me: scope %q, want %q", got, scope)

@@ -36,6 +36,7 @@ func TestConformance(t *testing.T) {
 			{"operations", conformOperations},
 			{"keys and catalogue", conformKeysAndCatalogue},
 			{"events", conformEvents},
+			{"installations", conformInstallations},
 			{"subscribers", conformSubscribers},
 			{"subscriber status and ping", conformSubscriberStatus},
 			{"filters and reducers", conformTransforms},

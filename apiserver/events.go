@@ -46,13 +46,21 @@ type eventIngestResponse struct {
 // delivered once and answered with duplicate: true. 202 means the event is durably
 // accepted: Temporal holds it and will deliver it.
 func (s *Server) handleEventIngest(c *gin.Context) {
-	if !principal(c).CanIngest() {
-		s.writeError(c, models.Errorf(models.EFORBIDDEN, "sending events needs the admin token or an API key with scope ingest"))
+	p := principal(c)
+	if !p.Ingests() {
+		s.writeError(c, models.Errorf(models.EFORBIDDEN, "sending events needs the admin token or an API key with scope platform or company"))
 		return
 	}
 	companyID, err := pathID(c, "company_id")
 	if err != nil {
 		s.writeError(c, err)
+		return
+	}
+	// Before anything reads the company's events: a company key must not learn, claim or
+	// block another company's event ids.
+	if !p.CanIngest(companyID) {
+		s.writeError(c, models.Errorf(models.EFORBIDDEN, "this API key sends events only for companies %s, not for company %d",
+			joinIDs(p.CompanyIDs), companyID))
 		return
 	}
 	var req eventIngestRequest
@@ -204,6 +212,17 @@ func (s *Server) handleCatalogueList(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"event_configs": out})
+}
+
+func joinIDs(ids []int64) string {
+	out := make([]byte, 0, 8*len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			out = append(out, ", "...)
+		}
+		out = strconv.AppendInt(out, id, 10)
+	}
+	return string(out)
 }
 
 // pathID parses a positive integer path parameter.

@@ -118,6 +118,9 @@ func FuzzSubscriberValidation(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	servers := fuzzServers(f)
+	for _, ts := range servers {
+		MustInstall(f, ts, "o", "e", 1)
+	}
 	path := partnerBase("o", "e") + "/company/1/subscriber"
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, ts := range servers {

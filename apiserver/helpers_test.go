@@ -164,10 +164,23 @@ func subscriberBody(name, url string) map[string]any {
 	}
 }
 
-// MustCreateSubscriber creates a subscriber of the tenant in company 1 with the admin
-// token and returns its id.
+// MustInstall installs extension ext of organization org on company with the admin
+// token, as the platform does before the extension's partner subscribes there; an
+// installation that exists already is kept.
+func MustInstall(tb testing.TB, h http.Handler, org, ext string, company int64) {
+	tb.Helper()
+	rec := doJSON(tb, h, http.MethodPost, "/service/platform/webhook/v1.0/installation", adminToken,
+		map[string]any{"organization_id": org, "extension_id": ext, "company_id": company})
+	if rec.Code != http.StatusCreated && rec.Code != http.StatusConflict {
+		tb.Fatalf("install %s/%s on company %d: status %d; body %s", org, ext, company, rec.Code, rec.Body.String())
+	}
+}
+
+// MustCreateSubscriber installs the tenant's extension on company 1, creates a
+// subscriber of the tenant there with the admin token and returns its id.
 func MustCreateSubscriber(tb testing.TB, ts *testServer, org, ext, name string) int64 {
 	tb.Helper()
+	MustInstall(tb, ts, org, ext, 1)
 	rec := doJSON(tb, ts, http.MethodPost, partnerBase(org, ext)+"/company/1/subscriber", adminToken,
 		subscriberBody(name, ts.Receiver.URL+"/hook"))
 	mustStatus(tb, rec, http.StatusCreated)
@@ -276,3 +289,23 @@ func isDashboardRoute(path string) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// mustInstallationID returns the id of the installation of org's ext on company.
+func mustInstallationID(tb testing.TB, ts *testServer, org, ext string, company int64) int64 {
+	tb.Helper()
+	list, err := ts.Store.ListInstallations(context.Background(), models.InstallationFilter{CompanyID: company, OrganizationID: org, ExtensionID: ext})
+	if err != nil || len(list) != 1 {
+		tb.Fatalf("installation of %s/%s on company %d: %v, %d found", org, ext, company, err, len(list))
+	}
+	return list[0].ID
+}
+
+// mustCreateCompanyKey creates an ingest key of organization org that may send events for
+// companies only, and returns the key.
+func mustCreateCompanyKey(tb testing.TB, h http.Handler, org string, companies ...int64) string {
+	tb.Helper()
+	rec := doJSON(tb, h, http.MethodPost, "/service/admin/webhook/v1.0/api_keys", adminToken,
+		map[string]any{"organization_id": org, "name": org + " company key", "scope": models.ScopeCompany, "company_ids": companies})
+	mustStatus(tb, rec, http.StatusCreated)
+	return mustDecode[struct{ Key string }](tb, rec.Body.Bytes()).Key
+}

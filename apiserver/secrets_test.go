@@ -42,6 +42,7 @@ func TestSecretsNotLogged(t *testing.T) {
 	})
 	const secret, rotated = "whsec_first-secret-0123456789", "whsec_second-secret-9876543210"
 	partner := MustCreateAPIKey(t, ts, "o", "e", models.ScopePartner)
+	MustInstall(t, ts, "o", "e", 1)
 	ingest := MustCreateAPIKey(t, ts, "o", "", models.ScopeIngest)
 
 	body := subscriberBody("secretive", ts.Receiver.URL+"/hook")

@@ -62,6 +62,9 @@ type Store interface {
 	TenantDelivery(ctx context.Context, t models.Tenant, id int64) (*models.DeliveryDetail, error)
 	ListAttempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error)
 	QueueDepth(ctx context.Context, t models.Tenant) (queued, inFlight int64, err error)
+	CreateInstallation(ctx context.Context, in *models.Installation) error
+	ListInstallations(ctx context.Context, f models.InstallationFilter) ([]models.Installation, error)
+	DeleteInstallation(ctx context.Context, id int64) (*models.Installation, []int64, error)
 }
 
 // Sender sends one signed webhook request; *webhook.Client implements it.
@@ -211,6 +214,7 @@ func (s *Server) routes() {
 	authed := r.Group("", s.authenticate(), s.rateLimit(), s.requireText())
 	s.registerCatalogueRoutes(authed.Group(commonBase))
 	s.registerEventRoutes(authed.Group(platformBase))
+	s.registerInstallationRoutes(authed.Group(platformBase, s.requirePlatform()))
 	s.registerAPIKeyRoutes(authed.Group(adminBase, s.requireAdmin()))
 
 	partner := authed.Group(partnerBase, s.requireTenant())
@@ -219,4 +223,5 @@ func (s *Server) routes() {
 	s.registerRedeliveryRoutes(partner)
 	s.registerReportRoutes(partner)
 	s.registerDeliveryRoutes(partner)
+	s.registerPartnerInstallationRoutes(partner)
 }

@@ -47,6 +47,25 @@ type subscriberRequest struct {
 	AuthMeta       *authMeta             `json:"auth_meta"`
 	TimeoutMS      *int                  `json:"timeout_ms"`
 	Events         []subscriberEventBody `json:"events"`
+	Association    *associationRequest   `json:"association"`
+}
+
+// associationRequest is Fynd's association on a write: the company and extension are
+// the path's (they may be repeated, not changed); application_id limits the subscriber
+// to those applications' events.
+type associationRequest struct {
+	CompanyID     *int64   `json:"company_id"`
+	ExtensionID   *string  `json:"extension_id"`
+	ApplicationID []string `json:"application_id"`
+	Criteria      *string  `json:"criteria"`
+}
+
+// associationResponse is Fynd's association: where the subscriber's events come from.
+type associationResponse struct {
+	CompanyID     int64    `json:"company_id"`
+	ApplicationID []string `json:"application_id"`
+	ExtensionID   string   `json:"extension_id"`
+	Criteria      string   `json:"criteria"`
 }
 
 // subscriberResponse is a subscriber as the API shows it.
@@ -65,6 +84,7 @@ type subscriberResponse struct {
 	TimeoutMS      int                   `json:"timeout_ms"`
 	BlockedReason  string                `json:"blocked_reason,omitempty"`
 	Events         []subscriberEventBody `json:"events"`
+	Association    associationResponse   `json:"association"`
 	CreatedOn      time.Time             `json:"created_on"`
 	UpdatedOn      time.Time             `json:"updated_on"`
 }
@@ -86,6 +106,11 @@ func newSubscriberResponse(sub *models.Subscriber, fullSecret bool) subscriberRe
 		EmailID: sub.EmailID, CustomHeaders: headers, AuthMeta: authMeta{Type: "hmac", Secret: secret},
 		TimeoutMS: int(sub.Timeout().Milliseconds()), BlockedReason: sub.BlockedReason,
 		Events: make([]subscriberEventBody, len(sub.Events)), CreatedOn: sub.CreatedOn.UTC(), UpdatedOn: sub.UpdatedOn.UTC(),
+	}
+	out.Association = associationResponse{CompanyID: sub.CompanyID, ApplicationID: []string(sub.ApplicationIDs),
+		ExtensionID: sub.ExtensionID, Criteria: sub.Criteria()}
+	if out.Association.ApplicationID == nil {
+		out.Association.ApplicationID = []string{}
 	}
 	for i, e := range sub.Events {
 		out.Events[i] = subscriberEventBody{Slug: e.Slug, Filters: orEmptyObject(e.Filters), Reducer: orEmptyObject(e.Reducer)}
@@ -151,6 +176,34 @@ func (s *Server) applySubscriberRequest(req *subscriberRequest, sub *models.Subs
 				Slug:    e.Slug,
 				Filters: canonicalConfig(jsonOrNil(e.Filters)), SetFilters: e.Filters != nil,
 				Reducer: canonicalConfig(jsonOrNil(e.Reducer)), SetReducer: e.Reducer != nil,
+			}
+		}
+	}
+	if a := req.Association; a != nil {
+		if a.CompanyID != nil && *a.CompanyID != sub.CompanyID {
+			v.Add("association.company_id", "must be the path's company %d (a subscriber cannot move to another company)", sub.CompanyID)
+		}
+		if a.ExtensionID != nil && *a.ExtensionID != sub.ExtensionID {
+			v.Add("association.extension_id", "must be the path's extension %s", sub.ExtensionID)
+		}
+		if a.ApplicationID != nil {
+			sub.ApplicationIDs = models.IDList(a.ApplicationID)
+			if len(sub.ApplicationIDs) == 0 {
+				sub.ApplicationIDs = nil
+			}
+		}
+		if a.Criteria != nil {
+			switch *a.Criteria {
+			case models.CriteriaAll:
+				if len(sub.ApplicationIDs) > 0 {
+					v.Add("association.criteria", "ALL takes no application_id; use %s to limit the subscriber to applications", models.CriteriaSpecific)
+				}
+			case models.CriteriaSpecific:
+				if len(sub.ApplicationIDs) == 0 {
+					v.Add("association.criteria", "%s needs at least one association.application_id", models.CriteriaSpecific)
+				}
+			default:
+				v.Add("association.criteria", "must be %s or %s", models.CriteriaAll, models.CriteriaSpecific)
 			}
 		}
 	}

@@ -18,11 +18,12 @@ import (
 type routeKind int
 
 const (
-	kindOpen    routeKind = iota // anyone, without credentials
-	kindCommon                   // any valid credentials
-	kindIngest                   // the admin token or an ingest key
-	kindAdmin                    // the admin token only
-	kindPartner                  // the admin token, or a partner key of the path's tenant
+	kindOpen     routeKind = iota // anyone, without credentials
+	kindCommon                    // any valid credentials
+	kindIngest                    // the admin token, a platform key, or a company key of the path's company
+	kindPlatform                  // the admin token or a platform key
+	kindAdmin                     // the admin token only
+	kindPartner                   // the admin token, or a partner key of the path's tenant
 )
 
 // matrixRow is how TestTenancyMatrix calls one route.
@@ -55,8 +56,16 @@ var matrixRows = map[string]matrixRow{
 		}},
 	"POST /service/admin/webhook/v1.0/api_keys": {kind: kindAdmin, ok: http.StatusCreated,
 		body: func(*tenancyFixture) any { return map[string]string{"organization_id": "org-z"} }},
-	"GET /service/admin/webhook/v1.0/api_keys":            {kind: kindAdmin, ok: http.StatusOK},
-	"DELETE /service/admin/webhook/v1.0/api_keys/:key_id": {kind: kindAdmin, ok: http.StatusOK},
+	"GET /service/admin/webhook/v1.0/api_keys": {kind: kindAdmin, ok: http.StatusOK},
+	"POST /service/platform/webhook/v1.0/installation": {kind: kindPlatform, ok: http.StatusCreated,
+		body: func(fx *tenancyFixture) any {
+			fx.installs++
+			return map[string]any{"organization_id": "org-z", "extension_id": "ext-" + itoa(int64(fx.installs)), "company_id": 9}
+		}},
+	"GET /service/platform/webhook/v1.0/installation":                     {kind: kindPlatform, ok: http.StatusOK},
+	"DELETE /service/platform/webhook/v1.0/installation/:installation_id": {kind: kindPlatform, ok: http.StatusOK, fresh: "installation_id"},
+	"GET " + partnerPattern + "/installation":                             {kind: kindPartner, ok: http.StatusOK, pure: true},
+	"DELETE /service/admin/webhook/v1.0/api_keys/:key_id":                 {kind: kindAdmin, ok: http.StatusOK},
 
 	"GET " + partnerPattern + "/subscriber": {kind: kindPartner, ok: http.StatusOK, pure: true},
 	"PATCH " + partnerPattern + "/subscriber/:subscriber_id": {kind: kindPartner, ok: http.StatusOK,
@@ -102,11 +111,12 @@ var matrixRows = map[string]matrixRow{
 // tenancyFixture is organization A's data, and the keys of A, of B and of A's
 // neighbours. Tenant C stays empty: its answers are what a tenant without data gets.
 type tenancyFixture struct {
-	ts      *testServer
-	keys    map[string]string // partner A, partner A all extensions, partner A other extension, ingest A, partner B
-	paramsA map[string]string // A's tenant and resources
-	window  map[string]string
-	query   string
+	ts       *testServer
+	keys     map[string]string // partner A, partner A all extensions, partner A other extension, ingest A (a platform key), company 2's key, partner B
+	paramsA  map[string]string // A's tenant and resources
+	window   map[string]string
+	query    string
+	installs int // installations the matrix created, for fresh extension ids
 }
 
 func newTenancyFixture(t *testing.T, ts *testServer) *tenancyFixture {
@@ -118,6 +128,7 @@ func newTenancyFixture(t *testing.T, ts *testServer) *tenancyFixture {
 		"A other ext": MustCreateAPIKey(t, ts, "org-a", "ext-x", models.ScopePartner),
 		"A ingest":    MustCreateAPIKey(t, ts, "org-a", "", models.ScopeIngest),
 		"B":           MustCreateAPIKey(t, ts, "org-b", "ext-b", models.ScopePartner),
+		"company 2":   mustCreateCompanyKey(t, ts, "org-p", 2),
 	}, window: map[string]string{"start_date": now.Add(-time.Hour).Format(time.RFC3339), "end_date": now.Add(time.Hour).Format(time.RFC3339)}}
 	fx.query = "start_date=" + fx.window["start_date"] + "&end_date=" + fx.window["end_date"]
 	sub := MustCreateSubscriber(t, ts, "org-a", "ext-a", "A's subscriber")
@@ -129,7 +140,7 @@ func newTenancyFixture(t *testing.T, ts *testServer) *tenancyFixture {
 	mustStatus(t, key, http.StatusCreated)
 	fx.paramsA = map[string]string{"organization_id": "org-a", "extension_id": "ext-a", "company_id": "1",
 		"subscriber_id": itoa(sub), "delivery_id": itoa(d.ID), "retry_id": itoa(idOf(t, retry.Body.Bytes(), "id")),
-		"key_id": itoa(idOf(t, key.Body.Bytes(), "id"))}
+		"key_id": itoa(idOf(t, key.Body.Bytes(), "id")), "installation_id": itoa(mustInstallationID(t, ts, "org-a", "ext-a", 1))}
 	return fx
 }
 
@@ -213,6 +224,9 @@ func TestTenancyMatrix(t *testing.T) {
 				}
 			}
 		}
+		// B's extension is installed on A's company too, so that B may subscribe there on
+		// its own path (without it, B's subscribe answers 403: TestSubscribeNeedsInstallation).
+		MustInstall(t, ts, "org-b", "ext-b", 1)
 		for _, route := range routes {
 			t.Run(route, func(t *testing.T) { checkDenials(t, fx, route, matrixRows[route]) })
 		}
@@ -237,7 +251,12 @@ func checkDenials(t *testing.T, fx *tenancyFixture, route string, row matrixRow)
 			mustDeny(t, who, fx.call(t, route, row, a, fx.keys[who]), http.StatusForbidden)
 		}
 	case kindIngest:
-		for _, who := range []string{"A", "A any ext", "B"} {
+		// A's path is company 1's: company 2's key may not send there.
+		for _, who := range []string{"A", "A any ext", "B", "company 2"} {
+			mustDeny(t, who, fx.call(t, route, row, a, fx.keys[who]), http.StatusForbidden)
+		}
+	case kindPlatform:
+		for _, who := range []string{"A", "A any ext", "B", "company 2"} {
 			mustDeny(t, who, fx.call(t, route, row, a, fx.keys[who]), http.StatusForbidden)
 		}
 	case kindPartner:
@@ -274,6 +293,9 @@ func checkAUnchanged(t *testing.T, fx *tenancyFixture) {
 	if st := mustDecode[struct{ Status string }](t, rec.Body.Bytes()).Status; st != models.DeliveryFailed {
 		t.Errorf("denied calls changed A's delivery: status %s", st)
 	}
+	if id := mustInstallationID(t, fx.ts, "org-a", "ext-a", 1); itoa(id) != a["installation_id"] {
+		t.Errorf("denied calls changed A's installation: %d, was %s", id, a["installation_id"])
+	}
 }
 
 // checkAllowed makes the calls that may act: A's keys on A's path and the admin token.
@@ -285,6 +307,8 @@ func checkAllowed(t *testing.T, fx *tenancyFixture, route string, row matrixRow)
 	case kindCommon:
 		who = []string{"A", "A ingest", "B", "admin"}
 	case kindIngest:
+		who = []string{"A ingest", "admin"}
+	case kindPlatform:
 		who = []string{"A ingest", "admin"}
 	case kindAdmin:
 		who = []string{"admin"}
@@ -298,6 +322,11 @@ func checkAllowed(t *testing.T, fx *tenancyFixture, route string, row matrixRow)
 		}
 		params := fx.params("org-a", "ext-a")
 		switch row.fresh {
+		case "installation_id":
+			fx.installs++
+			ext := "ext-" + itoa(int64(fx.installs))
+			MustInstall(t, fx.ts, "org-z", ext, 9)
+			params["installation_id"] = itoa(mustInstallationID(t, fx.ts, "org-z", ext, 9))
 		case "subscriber_id":
 			params["subscriber_id"] = itoa(MustCreateSubscriber(t, fx.ts, "org-a", "ext-a", "to delete"))
 		case "delivery_id":

@@ -8,13 +8,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
 // keyPrefix starts every API key, so that leaked keys are easy to recognise and scan for.
 const keyPrefix = "hfk_"
 
-// ValidateAPIKey checks the fields of a key to create.
+// ValidateAPIKey checks the fields of a key to create. It turns scope ingest into
+// platform, or into company when the key names companies.
 func ValidateAPIKey(k *APIKey) error {
 	var v Validation
 	if strings.TrimSpace(k.OrganizationID) == "" {
@@ -28,12 +30,42 @@ func ValidateAPIKey(k *APIKey) error {
 	if len(k.Name) > MaxNameLength {
 		v.Add("name", "must be at most %d characters", MaxNameLength)
 	}
+	if k.Scope == ScopeIngest {
+		k.Scope = ScopePlatform
+		if len(k.CompanyIDs) > 0 {
+			k.Scope = ScopeCompany
+		}
+	}
 	switch k.Scope {
-	case ScopePartner, ScopeIngest:
+	case ScopePartner, ScopePlatform:
+		if len(k.CompanyIDs) > 0 {
+			v.Add("company_ids", "only a key of scope company sends for chosen companies")
+		}
+	case ScopeCompany:
+		if len(k.CompanyIDs) == 0 {
+			v.Add("company_ids", "a key of scope company needs at least one company")
+		}
 	default:
-		v.Add("scope", "must be partner or ingest")
+		v.Add("scope", "must be partner, platform or company (ingest is taken for platform)")
+	}
+	if len(k.CompanyIDs) > MaxApplicationIDs {
+		v.Add("company_ids", "at most %d companies", MaxApplicationIDs)
+	}
+	for i, c := range k.CompanyIDs {
+		if id, err := strconv.ParseInt(c, 10, 64); err != nil || id <= 0 || strconv.FormatInt(id, 10) != c {
+			v.Add(fieldIndex("company_ids", i), "must be a positive integer")
+		}
 	}
 	return v.Err()
+}
+
+// CompanyIDList turns company ids into the list an APIKey keeps.
+func CompanyIDList(ids []int64) IDList {
+	out := make(IDList, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.FormatInt(id, 10)
+	}
+	return out
 }
 
 // CreateAPIKey stores a new key for k's organization and scope and returns the key
@@ -89,7 +121,8 @@ func (s *Store) Authenticate(ctx context.Context, key string) (Principal, error)
 	if subtle.ConstantTimeCompare([]byte(hashKey(key)), []byte(k.Hash)) != 1 || k.RevokedAt != nil {
 		return Principal{}, bad
 	}
-	return Principal{KeyID: k.ID, OrganizationID: k.OrganizationID, ExtensionID: k.ExtensionID, Scope: k.Scope}, nil
+	return Principal{KeyID: k.ID, OrganizationID: k.OrganizationID, ExtensionID: k.ExtensionID, Scope: k.Scope,
+		CompanyIDs: k.Companies()}, nil
 }
 
 // ListAPIKeys returns the keys of an organization (all keys when org is empty), newest

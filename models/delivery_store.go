@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -75,11 +76,25 @@ func (s *Store) PlanDeliveries(ctx context.Context, ev *Event, after int64, limi
 		InactivePolicy string
 	}
 	var subs []subRow
-	err = s.db.WithContext(ctx).Table("subscribers AS s").
+	// Only the subscribers of extensions that the event's company has installed: the
+	// join probes idx_installations_company_ext once per subscriber, in the same query.
+	q := s.db.WithContext(ctx).Table("subscribers AS s").
 		Select("s.id, s.organization_id, s.extension_id, s.name, s.webhook_url, s.status, s.inactive_policy").
 		Joins("JOIN subscriber_events se ON se.subscriber_id = s.id AND se.slug = ?", ev.Slug).
-		Where("s.company_id = ? AND s.deleted_at IS NULL AND s.id > ?", ev.CompanyID, after).
-		Order("s.id").Limit(limit + 1).Scan(&subs).Error
+		Joins("JOIN installations i ON i.company_id = s.company_id AND i.organization_id = s.organization_id AND i.extension_id = s.extension_id").
+		Where("s.company_id = ? AND s.deleted_at IS NULL AND s.id > ?", ev.CompanyID, after)
+	if app := ev.ApplicationID; app != "" {
+		// An application's event goes where neither the installation nor the subscriber
+		// limits the applications, or where both list it. An id with a comma is in no
+		// list (list members have none), and would otherwise match across two members.
+		if strings.ContainsRune(app, ',') {
+			q = q.Where("i.application_ids = '' AND s.application_ids = ''")
+		} else {
+			like := likeMember(app)
+			q = q.Where(`(i.application_ids = '' OR i.application_ids LIKE ? ESCAPE '\') AND (s.application_ids = '' OR s.application_ids LIKE ? ESCAPE '\')`, like, like)
+		}
+	}
+	err = q.Order("s.id").Limit(limit + 1).Scan(&subs).Error
 	if err != nil {
 		return nil, 0, dbError(err, "")
 	}
@@ -150,6 +165,9 @@ const (
 	HoldQueued    HoldResult = "queued"    // the delivery waits for re-activation
 	HoldDiscarded HoldResult = "discarded" // the delivery was discarded
 	HoldDeleted   HoldResult = "deleted"   // the subscriber was deleted: the delivery was discarded
+	// HoldUninstalled: the company uninstalled the subscriber's extension; the delivery
+	// was discarded.
+	HoldUninstalled HoldResult = "uninstalled"
 )
 
 // HoldIfInactive checks, under a lock on the subscriber row, whether the delivery may go
@@ -166,9 +184,25 @@ func (s *Store) HoldIfInactive(ctx context.Context, deliveryID, subscriberID int
 		}
 		now := s.Now()
 		updates := run.updates(map[string]any{"updated_at": now})
-		switch {
-		case status == StatusActive:
+		if status == StatusActive {
 			return nil
+		}
+		// Checked under the subscriber's lock, which DeleteInstallation takes too: a
+		// delivery never queues after an uninstall has listed the queue.
+		var tenant struct {
+			ExtensionID string
+			CompanyID   int64
+			Installed   int64
+		}
+		if err := tx.Raw(`SELECT s.extension_id, s.company_id, (SELECT COUNT(*) FROM installations i WHERE i.company_id = s.company_id
+			AND i.organization_id = s.organization_id AND i.extension_id = s.extension_id) AS installed
+			FROM subscribers s WHERE s.id = ?`, subscriberID).Scan(&tenant).Error; err != nil {
+			return err
+		}
+		switch {
+		case tenant.Installed == 0:
+			result = HoldUninstalled
+			updates["status"], updates["completed_at"], updates["last_error"] = DeliveryDiscarded, now, UninstalledReason(tenant.ExtensionID, tenant.CompanyID)
 		case status == "deleted":
 			result = HoldDeleted
 			updates["status"], updates["completed_at"], updates["last_error"] = DeliveryDiscarded, now, "subscriber deleted"
@@ -291,6 +325,9 @@ func (s *Store) MarkReleased(ctx context.Context, id int64) error {
 type DeliveryJob struct {
 	Delivery   Delivery
 	Subscriber Subscriber
+	// Installed says that the delivery's company still has the subscriber's extension
+	// installed; a delivery of an uninstalled extension is discarded, not sent.
+	Installed bool
 }
 
 // LoadDeliveryJob reads a delivery with its subscriber, deleted or not, and the
@@ -315,6 +352,7 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		SeID              *int64
 		SeFilters         JSON
 		SeReducer         JSON
+		InstID            *int64
 	}
 	err := s.rdb.WithContext(ctx).Table("deliveries AS d").
 		Select(`d.*, s.name AS sub_name, s.webhook_url AS sub_webhook_url, s.status AS sub_status,
@@ -322,9 +360,11 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 			s.secret AS sub_secret, s.previous_secret AS sub_previous_secret, s.previous_until AS sub_previous_until,
 			s.timeout_ms AS sub_timeout_ms, s.blocked_reason AS sub_blocked_reason, s.created_on AS sub_created_on,
 			s.updated_on AS sub_updated_on, s.deleted_at AS sub_deleted_at,
-			se.id AS se_id, se.filters AS se_filters, se.reducer AS se_reducer`).
+			se.id AS se_id, se.filters AS se_filters, se.reducer AS se_reducer, i.id AS inst_id`).
 		Joins("JOIN subscribers AS s ON s.id = d.subscriber_id").
 		Joins("LEFT JOIN subscriber_events AS se ON se.subscriber_id = d.subscriber_id AND se.slug = d.event_slug").
+		Joins(`LEFT JOIN installations AS i ON i.company_id = d.company_id AND i.organization_id = d.organization_id
+			AND i.extension_id = d.extension_id`).
 		Where("d.id = ?", id).Limit(1).Scan(&rows).Error
 	if err != nil {
 		return nil, dbError(err, "")
@@ -333,7 +373,7 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("delivery %d not found", id)}
 	}
 	r := rows[0]
-	job := &DeliveryJob{Delivery: r.Delivery, Subscriber: Subscriber{
+	job := &DeliveryJob{Delivery: r.Delivery, Installed: r.InstID != nil, Subscriber: Subscriber{
 		ID: r.SubscriberID, OrganizationID: r.OrganizationID, ExtensionID: r.ExtensionID, CompanyID: r.CompanyID,
 		Name: r.SubName, WebhookURL: r.SubWebhookURL, Status: r.SubStatus, InactivePolicy: r.SubInactivePolicy,
 		EmailID: r.SubEmailID, CustomHeaders: r.SubCustomHeaders, Secret: r.SubSecret, PreviousSecret: r.SubPreviousSecret,

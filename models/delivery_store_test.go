@@ -10,7 +10,8 @@ import (
 	"github.com/hookflow/hookflow/models/storetest"
 )
 
-// mustSubscriber stores a subscriber of company 1 for slug.
+// mustSubscriber installs the subscriber's extension on its company and stores a
+// subscriber of company 1 for slug.
 func mustSubscriber(t *testing.T, s *models.Store, org string, slug string, mutate func(*models.Subscriber)) *models.Subscriber {
 	t.Helper()
 	sub := &models.Subscriber{
@@ -21,6 +22,7 @@ func mustSubscriber(t *testing.T, s *models.Store, org string, slug string, muta
 	if mutate != nil {
 		mutate(sub)
 	}
+	storetest.MustInstall(t, s, sub.OrganizationID, sub.ExtensionID, sub.CompanyID)
 	if err := s.CreateSubscriber(context.Background(), sub); err != nil {
 		t.Fatalf("create subscriber: %v", err)
 	}

@@ -192,8 +192,12 @@ func (s *Store) Close() error {
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&EventType{}, &Subscriber{}, &SubscriberEvent{}, &Event{},
-		&Delivery{}, &Attempt{}, &APIKey{}, &Notification{}, &RetryJob{}, &AttemptStat{}); err != nil {
+		&Delivery{}, &Attempt{}, &APIKey{}, &Notification{}, &RetryJob{}, &AttemptStat{},
+		&Installation{}, &schemaMigration{}); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
+	}
+	if err := s.migrateTenancy(ctx); err != nil {
+		return fmt.Errorf("migrate tenancy: %w", err)
 	}
 	if err := s.seedCatalogue(ctx); err != nil {
 		return fmt.Errorf("seed event catalogue: %w", err)

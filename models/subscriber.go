@@ -42,10 +42,13 @@ const (
 // Subscriber is a partner's webhook: a URL that receives the events it subscribes to,
 // within one organization, extension and company.
 type Subscriber struct {
-	ID             int64   `gorm:"primaryKey"`
-	OrganizationID string  `gorm:"size:64;not null;index:idx_subscribers_tenant,priority:1"`
-	ExtensionID    string  `gorm:"size:64;not null;index:idx_subscribers_tenant,priority:2"`
-	CompanyID      int64   `gorm:"not null;index:idx_subscribers_tenant,priority:3"`
+	ID             int64  `gorm:"primaryKey"`
+	OrganizationID string `gorm:"size:64;not null;index:idx_subscribers_tenant,priority:1"`
+	ExtensionID    string `gorm:"size:64;not null;index:idx_subscribers_tenant,priority:2"`
+	CompanyID      int64  `gorm:"not null;index:idx_subscribers_tenant,priority:3"`
+	// ApplicationIDs limits the subscriber to the events of these applications of its
+	// company (Fynd's association.application_id); empty: every application.
+	ApplicationIDs IDList  `gorm:"size:2048;not null;default:''"`
 	Name           string  `gorm:"size:255;not null"`
 	WebhookURL     string  `gorm:"size:2048;not null"`
 	Status         string  `gorm:"size:16;not null;default:active"`
@@ -197,6 +200,7 @@ func ValidateSubscriber(s *Subscriber, policy NetworkPolicy) error {
 	if s.TimeoutMS != 0 && (time.Duration(s.TimeoutMS)*time.Millisecond < MinTimeout || time.Duration(s.TimeoutMS)*time.Millisecond > MaxTimeout) {
 		v.Add("timeout_ms", "must be between %d and %d", MinTimeout.Milliseconds(), MaxTimeout.Milliseconds())
 	}
+	validateApplicationIDs(&v, "association.application_id", s.ApplicationIDs)
 	switch n := len(s.Events); {
 	case n == 0:
 		v.Add("events", "subscribe to at least one event")

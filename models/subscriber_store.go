@@ -17,7 +17,9 @@ type Tenant struct {
 }
 
 // CreateSubscriber stores s and its events. It sets s.ID, CreatedOn and UpdatedOn.
-// Returns EINVALID naming events[i].slug when an event is not in the catalogue.
+// Returns EUNPROCESSABLE naming events[i].slug when an event is not in the catalogue,
+// and EFORBIDDEN when the company has not installed the subscriber's extension (it would
+// never receive anything).
 func (s *Store) CreateSubscriber(ctx context.Context, sub *Subscriber) error {
 	if err := s.checkCatalogue(ctx, sub.Events); err != nil {
 		return err
@@ -29,6 +31,9 @@ func (s *Store) CreateSubscriber(ctx context.Context, sub *Subscriber) error {
 		sub.Events[i].ID, sub.Events[i].SubscriberID = 0, 0
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := requireInstallation(tx, sub.OrganizationID, sub.ExtensionID, sub.CompanyID); err != nil {
+			return err
+		}
 		return tx.Create(sub).Error
 	})
 	return dbError(err, "")
@@ -153,7 +158,8 @@ func escapeLike(s string) string {
 // have been loaded with GetSubscriber and then changed. Events that the update keeps
 // keep their filter and reducer unless the update sets them (SetFilters, SetReducer).
 // When the secret changed, the old one keeps signing for SecretGracePeriod.
-// Returns ENOTFOUND, or EUNPROCESSABLE for events not in the catalogue.
+// Returns ENOTFOUND, EUNPROCESSABLE for events not in the catalogue, or EFORBIDDEN when
+// the company has not (or no longer) installed the subscriber's extension.
 func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousSecret string) error {
 	if err := s.checkCatalogue(ctx, sub.Events); err != nil {
 		return err
@@ -166,9 +172,12 @@ func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousS
 		sub.PreviousSecret, sub.PreviousUntil = previousSecret, &until
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := requireInstallation(tx, sub.OrganizationID, sub.ExtensionID, sub.CompanyID); err != nil {
+			return err
+		}
 		res := tx.Model(&Subscriber{}).Where("id = ?", sub.ID).Select(
 			"name", "webhook_url", "status", "inactive_policy", "email_id", "custom_headers", "secret",
-			"previous_secret", "previous_until", "timeout_ms", "updated_on",
+			"previous_secret", "previous_until", "timeout_ms", "application_ids", "updated_on",
 		).Updates(sub)
 		if res.Error != nil {
 			return res.Error

@@ -237,6 +237,12 @@ func benchSubscribers(ctx context.Context, m *Main, o benchOptions, url string) 
 	if every > 1 {
 		filter = models.JSON(`{"query":"$.seq","condition":"(n) => n % ` + strconv.Itoa(every) + ` === 0"}`)
 	}
+	// The bench extension is installed on the measured company, as a subscriber's
+	// extension must be; a database kept from an earlier run has it already.
+	in := &models.Installation{OrganizationID: "bench", ExtensionID: "bench", CompanyID: o.company}
+	if err := m.Store().CreateInstallation(ctx, in); err != nil && models.ErrorCode(err) != models.ECONFLICT {
+		return nil, err
+	}
 	ids := make([]int64, 0, o.Subscribers)
 	for i := 0; i < o.Subscribers; i++ {
 		sub := &models.Subscriber{OrganizationID: "bench", ExtensionID: "bench", CompanyID: o.company, Name: "bench " + strconv.Itoa(i),

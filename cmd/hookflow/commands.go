@@ -117,7 +117,7 @@ func runEmit(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // runAPIKey manages API keys directly in the database.
 func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	const help = "usage: hookflow apikey create --organization <id> [--extension <id>] [--name <name>] [--scope partner|ingest]\n" +
+	const help = "usage: hookflow apikey create --organization <id> [--extension <id>] [--name <name>] [--scope partner|platform|company] [--companies <id,id>]\n" +
 		"       hookflow apikey list [--organization <id>]\n       hookflow apikey revoke <id>"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, help)
@@ -131,7 +131,8 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	org := fs.String("organization", "", "organization id")
 	ext := fs.String("extension", "", "extension id (empty: every extension of the organization)")
 	name := fs.String("name", "", "a name to recognise the key by")
-	scope := fs.String("scope", models.ScopePartner, "partner (manage webhooks) or ingest (send events)")
+	scope := fs.String("scope", models.ScopePartner, "partner (manage webhooks), platform (send events for every company, manage installations) or company (send events for --companies); ingest is taken for platform")
+	companies := fs.String("companies", "", "comma-separated company ids a company key sends events for")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -152,6 +153,9 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	switch sub {
 	case "create":
 		k := &models.APIKey{OrganizationID: *org, ExtensionID: *ext, Name: *name, Scope: *scope}
+		if *companies != "" {
+			k.CompanyIDs = strings.Split(*companies, ",")
+		}
 		key, err := store.CreateAPIKey(ctx, k)
 		if err != nil {
 			return usageError{errors.New(models.ErrorMessage(err))}

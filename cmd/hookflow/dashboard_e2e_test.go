@@ -54,6 +54,28 @@ func TestDashboard(t *testing.T) {
 		t.Fatal("the API key is not (only) in sessionStorage")
 	}
 
+	// Company 1 has not installed ext-1 yet: the list says so, and a webhook for it is
+	// refused with the API's reason; once the platform installs it, the list shows the
+	// installation.
+	b.waitText("the missing installation", `#installations`, "Company 1 has not installed this extension")
+	b.click(`#create-webhook`)
+	b.waitJS("the create form", `document.querySelector('#event-type option')`)
+	b.fill(`#webhook-form input[name=name]`, "Too early")
+	b.typeInto(`#webhook-form input[name=webhook_url]`, ordersRC.URL+"/early")
+	b.fill(`#event-resource`, "product")
+	b.fill(`#event-type`, "company/product/create/v1")
+	b.click(`#add-event`)
+	b.click(`#save-webhook`)
+	b.waitText("the refusal", `#webhook-form .error-summary`, "company 1 has not installed extension ext-1 of organization org-1")
+	b.screenshot("02a-webhook-refused-not-installed")
+	if _, n, err := s.Store().ListSubscribers(context.Background(), models.Tenant{OrganizationID: "org-1", ExtensionID: "ext-1"},
+		models.SubscriberFilter{PageNo: 1, PageSize: 10}); err != nil || n != 0 {
+		t.Fatalf("%d subscribers exist after the refused create (%v)", n, err)
+	}
+	mustInstallExt(t, s.APIURL(), 1)
+	b.do("back to the list", chromedp.Navigate(s.APIURL()+"/admin#/webhooks"))
+	b.waitText("the installation", `#installations`, "Installed on company 1 for every application")
+
 	// Create a webhook with a custom header; the secret is generated and shown once.
 	ordersID := dashboardCreateWebhook(b, "Orders hook", ordersRC.URL+"/orders", "product", "company/product/create/v1", map[string]string{"X-Team": "dashboard"}, "02-webhook-create")
 	b.screenshot("03-webhook-created")

@@ -55,6 +55,7 @@ func TestDeliveryEndToEnd(t *testing.T) {
 			const secret = "test-secret-0123"
 
 			var sub map[string]any
+			mustInstallExt(t, s.APIURL(), 1)
 			if code := s.call("POST", partnerBase+"/company/1/subscriber", subscriberBody(rc.URL, secret, "company/product/create/v1"), &sub); code != 201 {
 				t.Fatalf("create subscriber: %d %v", code, sub)
 			}
@@ -139,6 +140,7 @@ func TestRetryThenSuccess(t *testing.T) {
 			}
 			return http.StatusOK
 		})
+		mustInstallExt(t, s.APIURL(), 7)
 		if code := s.call("POST", partnerBase+"/company/7/subscriber", subscriberBody(rc.URL, "another-secret", "application/order/placed/v1"), nil); code != 201 {
 			t.Fatalf("create subscriber: %d", code)
 		}

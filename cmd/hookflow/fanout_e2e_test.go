@@ -32,6 +32,7 @@ func TestFanOut5000(t *testing.T) {
 			return http.StatusOK
 		})
 		ctx := context.Background()
+		storetest.MustInstall(t, s.Store(), "org-1", "ext-1", 1)
 		for i := 0; i < n; i++ {
 			sub := &models.Subscriber{OrganizationID: "org-1", ExtensionID: "ext-1", CompanyID: 1, Name: fmt.Sprintf("fan %d", i),
 				WebhookURL: fmt.Sprintf("%s/s/%d", rc.URL, i), Status: models.StatusActive, InactivePolicy: models.PolicyQueue,

@@ -213,6 +213,7 @@ func TestDevKilledUnderLoad(t *testing.T) {
 
 		rc := newCountingReceiver(t)
 		ids := make([]int64, subs)
+		mustInstallExt(t, p.apiURL, 1)
 		for i := range ids {
 			var out map[string]any
 			body := subscriberBody(fmt.Sprintf("%s/s/%d", rc.URL, i), "restart-secret", "company/product/create/v1")

@@ -23,6 +23,7 @@ func (s *stack) createSubscriber(url string, mutate func(map[string]any)) int64 
 		mutate(body)
 	}
 	var out map[string]any
+	mustInstallExt(s.t, s.APIURL(), 1)
 	if code := s.call("POST", partnerBase+"/company/1/subscriber", body, &out); code != 201 {
 		s.t.Fatalf("create subscriber: %d %v", code, out)
 	}

@@ -7,6 +7,7 @@
 //	hookflow migrate   create or update the schema; register Temporal search attributes
 //	hookflow emit      send one event (payload from a file or stdin)
 //	hookflow apikey    create, list and revoke API keys
+//	hookflow installation  install extensions on companies, list and remove installations
 //	hookflow bench     measure throughput and latency end to end
 package main
 
@@ -54,6 +55,7 @@ commands:
   migrate   create or update the database schema and Temporal search attributes
   emit      send one event through the API
   apikey    create, list or revoke API keys
+  installation  install an extension on a company, list or remove installations
   bench     measure deliveries per second end to end, against the floor and ceiling shapes
 
 Run 'hookflow <command> -h' for the flags of a command.`
@@ -74,6 +76,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runEmit(ctx, rest, stdin, stdout, stderr, getenv)
 	case "apikey":
 		return runAPIKey(ctx, rest, stdout, stderr, getenv)
+	case "installation":
+		return runInstallation(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr, getenv)
 	case "-h", "--help", "help":

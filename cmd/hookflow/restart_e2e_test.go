@@ -128,6 +128,7 @@ func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
 		// The first retry waits 3 s: long enough to kill and restart within it.
 		retryEnv := []string{"HOOKFLOW_RETRY_INITIAL_INTERVAL=3s", "HOOKFLOW_RETRY_MAX_INTERVAL=5s", "HOOKFLOW_DELIVERY_MODE=" + mode}
 		p := startDev(t, dataDir, retryEnv...)
+		mustInstallExt(t, p.apiURL, 3)
 		if code := callAPI(t, p.apiURL, testAdminToken, "POST", partnerBase+"/company/3/subscriber",
 			subscriberBody(rc.URL, "restart-secret", "company/product/update/v1"), nil); code != 201 {
 			t.Fatalf("create subscriber: %d\n%s", code, p.log())

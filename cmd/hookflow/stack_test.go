@@ -112,6 +112,19 @@ func (s *stack) call(method, path string, body any, out any) int {
 	return callAPI(s.t, s.APIURL(), testAdminToken, method, path, body, out)
 }
 
+// mustInstallExt installs the tests' extension (ext-1 of org-1, partnerBase's) on company
+// through the API at base, as the platform does before a partner subscribes there; an
+// installation that exists already is kept.
+func mustInstallExt(t *testing.T, base string, company int64) {
+	t.Helper()
+	var out map[string]any
+	code := callAPI(t, base, testAdminToken, "POST", "/service/platform/webhook/v1.0/installation",
+		map[string]any{"organization_id": "org-1", "extension_id": "ext-1", "company_id": company}, &out)
+	if code != http.StatusCreated && code != http.StatusConflict {
+		t.Fatalf("install ext-1 of org-1 on company %d: %d %v", company, code, out)
+	}
+}
+
 func callAPI(t *testing.T, base, token, method, path string, body any, out any) int {
 	t.Helper()
 	var r io.Reader

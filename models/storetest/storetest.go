@@ -91,3 +91,14 @@ func ForEach(t *testing.T, fn func(t *testing.T, db Database)) {
 		t.Run(db.Name, func(t *testing.T) { fn(t, db) })
 	}
 }
+
+// MustInstall installs extension ext of organization org on company, as the platform does
+// before the extension's subscribers there can exist; an installation that exists
+// already is kept.
+func MustInstall(tb testing.TB, s *models.Store, org, ext string, company int64) {
+	tb.Helper()
+	err := s.CreateInstallation(context.Background(), &models.Installation{OrganizationID: org, ExtensionID: ext, CompanyID: company})
+	if err != nil && models.ErrorCode(err) != models.ECONFLICT {
+		tb.Fatalf("install %s/%s on company %d: %v", org, ext, company, err)
+	}
+}

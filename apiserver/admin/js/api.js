@@ -146,4 +146,5 @@ export const api = {
   responseTimeTS: (q) => request('GET', partnerPath('/report/response_time_ts'), { query: q }),
   deliveryTS: (q) => request('GET', partnerPath('/report/delivery_ts'), { query: q }),
   queue: () => request('GET', partnerPath('/report/queue')),
+  installations: (company) => request('GET', partnerPath('/installation'), { query: { company_id: company } }),
 };

@@ -42,11 +42,15 @@ export async function renderWebhookList(main, ctx) {
   });
 
   const result = h('div', { id: 'action-result', class: 'action-result', role: 'status', 'aria-live': 'polite' });
+  // Whether the company has installed the signed-in extension: without an installation
+  // its webhooks receive nothing, and the API refuses to create them.
+  const installations = h('div', { id: 'installations' });
   const body = h('div', { class: 'list-body' }, h('p', { class: 'muted' }, 'Loading webhooks…'));
   main.replaceChildren(h('section', { class: 'page' },
     pageHeader('Webhooks', h('a', { href: '#/webhooks/new', class: 'btn btn-primary', id: 'create-webhook' }, '+ Create Webhook')),
     h('p', { class: 'muted lead' }, `Where the events of company ${ctx.session.company} are sent. Search matches a webhook's name, URL or events.`),
-    filters, result, body));
+    installations, filters, result, body));
+  showInstallations(installations, ctx);
   if (refocus) {
     document.getElementById(refocus)?.focus();
     refocus = null;
@@ -165,4 +169,26 @@ async function deleteWebhook(sub, result, reload) {
   } catch (err) {
     result.replaceChildren(errorNotice(err, `Could not delete ${sub.name}`));
   }
+}
+
+// showInstallations says where the company has installed the signed-in extension, or
+// that it has not, which is why creating a webhook there is refused.
+async function showInstallations(box, ctx) {
+  const company = ctx.session.company;
+  let data;
+  try {
+    data = await api.installations(company);
+  } catch (err) {
+    if (ctx.active()) box.replaceChildren(errorNotice(err, 'Could not load the installations'));
+    return;
+  }
+  if (!ctx.active()) return;
+  const items = data?.items ?? [];
+  if (items.length === 0) {
+    box.replaceChildren(notice('error', `Company ${company} has not installed this extension: its webhooks receive nothing, and new ones are refused. `,
+      'The company must install the extension first (the platform does this).'));
+    return;
+  }
+  box.replaceChildren(h('ul', { class: 'muted installations' }, items.map((i) => h('li', { 'data-installation': String(i.id) },
+    `Installed on company ${i.company_id} for ${i.criteria === 'ALL' ? 'every application' : 'applications ' + i.application_id.join(', ')} since ${i.created_at}`))));
 }

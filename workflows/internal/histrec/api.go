@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -91,7 +92,14 @@ func (a *apiClient) createSubscriber(ctx context.Context, company int64, receive
 	var out struct {
 		ID int64 `json:"id"`
 	}
-	err := a.do(ctx, http.MethodPost, fmt.Sprintf("%s/company/%d/subscriber", partnerPrefix, company), subscriberCreate{
+	// The company installs the extension first, as it must before a partner subscribes
+	// there; it has already when a scenario subscribes twice.
+	err := a.do(ctx, http.MethodPost, "/service/platform/webhook/v1.0/installation",
+		map[string]any{"organization_id": organizationID, "extension_id": extensionID, "company_id": company}, nil, http.StatusCreated)
+	if err != nil && !strings.Contains(err.Error(), "status 409") {
+		return 0, err
+	}
+	err = a.do(ctx, http.MethodPost, fmt.Sprintf("%s/company/%d/subscriber", partnerPrefix, company), subscriberCreate{
 		Name: "histrec " + s.path, WebhookURL: receiverURL + s.path, Status: s.status, InactivePolicy: s.inactivePolicy,
 		Events: []subscriberEvent{{Slug: eventSlug, Filters: s.filter}},
 	}, &out, http.StatusCreated)
