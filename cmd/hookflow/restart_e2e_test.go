@@ -59,17 +59,18 @@ func startDevAt(t *testing.T, dataDir, addr string, env ...string) *process {
 }
 
 // startProcess starts this test binary as `hookflow args…` with env added to the
-// environment; the process is killed when the test ends.
+// environment. The process cannot outlive the test: it is killed and waited for when the
+// test ends, passed or failed, and dies with the test binary when that ends without
+// running cleanups (see startChild).
 func startProcess(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
 	p := &process{done: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], args...)
 	p.cmd.Env = append(append(os.Environ(), envChild+"=1"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
+	if err := startChild(p.cmd, p.done); err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })
 	return p
 }
@@ -93,9 +94,15 @@ func (p *process) waitReady(t *testing.T, name, url string) {
 	})
 }
 
-// kill ends the process at once, as a crash would.
+// kill ends the process at once, as a crash would, with anything it started (its
+// process group), and waits until it has exited.
 func (p *process) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-p.done:
+		return // reaped: its pid and group id may be another process's by now
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
 }
 
