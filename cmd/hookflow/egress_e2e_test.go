@@ -2,7 +2,9 @@ package main_test
 
 import (
 	"context"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +20,7 @@ import (
 // or through a host name that resolves to them.
 func TestEgressGuard(t *testing.T) {
 	rc := newReceiver(t, nil)
-	port := rc.URL[strings.LastIndexByte(rc.URL, ':')+1:]
+	port := strconv.Itoa(rc.Listener.Addr().(*net.TCPAddr).Port)
 	dns := dnstest.Start(t, map[string]netip.Addr{
 		"receiver.test": netip.MustParseAddr("127.0.0.1"),
 		"metadata.test": netip.MustParseAddr("169.254.169.254"),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -37,24 +38,56 @@ func loadSize() (events, subscribers int) {
 
 // countingReceiver is the loopback endpoint of every subscriber of a fault test. It
 // counts the POSTs of each delivery by webhook-id and keeps the first body, so that a
-// duplicate can be checked to be the same message.
+// duplicate can be checked to be the same message, and it records the webhook-ids that
+// each (event, subscriber) arrived under: more than one is a delivery that receivers
+// cannot deduplicate. Only requests below its path token, for the test's own events
+// (ids starting with Events), count; anything else is a stray (see reportStrays).
 type countingReceiver struct {
 	*httptest.Server
+	URL    string // the server's URL and the path token: subscribers point below it
+	Events string // the prefix of the ids of the test's events, unique to the run
 	mu     sync.Mutex
 	first  map[string]time.Time
 	body   map[string]string
 	count  map[string]int
-	differ []string // webhook-ids whose repeated POSTs had another body
+	ids    map[deliveryKey]map[string]bool // webhook-ids by (event, subscriber)
+	differ []string                        // webhook-ids whose repeated POSTs had another body
+	strays []stray
 }
 
-func newCountingReceiver(t *testing.T) *countingReceiver {
+// deliveryKey names a delivery as a receiver sees it: the event id and the path of the
+// subscriber's URL below the receiver's token.
+type deliveryKey struct{ event, path string }
+
+// newCountingReceiver returns a receiver for the events whose ids start with name and a
+// suffix unique to the run (rc.Events), as sendEvents(…, rc.Events) sends them.
+func newCountingReceiver(t *testing.T, name string) *countingReceiver {
 	t.Helper()
-	rc := &countingReceiver{first: map[string]time.Time{}, body: map[string]string{}, count: map[string]int{}}
+	token := "/" + newPathToken()
+	rc := &countingReceiver{Events: name + "-" + newPathToken()[1:9], first: map[string]time.Time{}, body: map[string]string{},
+		count: map[string]int{}, ids: map[deliveryKey]map[string]bool{}}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		path, ok := strings.CutPrefix(r.URL.Path, token)
+		event := r.Header.Get("x-fp-event-id")
+		why := ""
+		switch {
+		case !ok || !strings.HasPrefix(path, "/"):
+			why = "not this receiver's path token"
+		case !strings.HasPrefix(event, rc.Events+"-"):
+			why = "not one of this test's events"
+		}
+		if why != "" {
+			rc.mu.Lock()
+			rc.strays = append(rc.strays, newStray(r, body, why))
+			rc.mu.Unlock()
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
 		// A few milliseconds of work keeps POSTs in flight when a process is killed.
 		time.Sleep(time.Duration(rand.IntN(5)) * time.Millisecond)
 		id := r.Header.Get("webhook-id")
+		key := deliveryKey{event: event, path: path}
 		rc.mu.Lock()
 		if _, ok := rc.first[id]; !ok {
 			rc.first[id], rc.body[id] = time.Now(), string(body)
@@ -62,10 +95,20 @@ func newCountingReceiver(t *testing.T) *countingReceiver {
 			rc.differ = append(rc.differ, id)
 		}
 		rc.count[id]++
+		if rc.ids[key] == nil {
+			rc.ids[key] = map[string]bool{}
+		}
+		rc.ids[key][id] = true
 		rc.mu.Unlock()
 		w.WriteHeader(http.StatusOK)
 	}))
-	t.Cleanup(rc.Close)
+	rc.URL = rc.Server.URL + token
+	t.Cleanup(func() {
+		rc.Close()
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		reportStrays(t, "receiver "+rc.URL, rc.strays)
+	})
 	return rc
 }
 
@@ -75,15 +118,22 @@ func (rc *countingReceiver) unique() int {
 	return len(rc.first)
 }
 
-// checkDuplicates fails t unless every delivery was received, every repeated POST
-// carried the same body, and every repeated delivery was first POSTed before killedAt
-// (by the process that was killed). It returns the number of duplicate POSTs.
+// checkDuplicates fails t unless every delivery was received, each (event, subscriber)
+// under one webhook-id, every repeated POST carried the same body, and every repeated
+// delivery was first POSTed before killedAt (by the process that was killed). It returns
+// the number of duplicate POSTs.
 func (rc *countingReceiver) checkDuplicates(t *testing.T, want int, killedAt []time.Time) int {
 	t.Helper()
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if len(rc.first) != want {
-		t.Errorf("received %d distinct deliveries, want %d", len(rc.first), want)
+	if len(rc.first) != want || len(rc.ids) != want {
+		t.Errorf("received %d distinct deliveries (webhook-ids) for %d (event, subscriber) pairs, want %d", len(rc.first), len(rc.ids), want)
+	}
+	for k, ids := range rc.ids {
+		if len(ids) > 1 {
+			t.Errorf("event %s was POSTed to %s under %d webhook-ids %v: one delivery with two ids, which receivers cannot deduplicate",
+				k.event, k.path, len(ids), slices.Sorted(maps.Keys(ids)))
+		}
 	}
 	if len(rc.differ) > 0 {
 		t.Errorf("repeated POSTs with another body: %v", rc.differ)
@@ -176,12 +226,12 @@ func TestWorkerKilledUnderLoad(t *testing.T) {
 		env := append([]string{"HOOKFLOW_DELIVERY_MODE=" + mode}, retryEnv...)
 		w := startWorkerProcess(t, s.Config.TemporalAddress, db.URL, env...)
 
-		rc := newCountingReceiver(t)
+		rc := newCountingReceiver(t, "kill")
 		ids := make([]int64, subs)
 		for i := range ids {
 			ids[i] = s.createSubscriber(fmt.Sprintf("%s/s/%d", rc.URL, i), nil)
 		}
-		sent := sendEvents(s.APIURL(), events, "kill")
+		sent := sendEvents(s.APIURL(), events, rc.Events)
 		waitFor(t, 3*time.Minute, "a quarter of the deliveries", func() bool { return rc.unique() >= total/4 })
 		w.kill()
 		killedAt := time.Now()
@@ -211,7 +261,7 @@ func TestDevKilledUnderLoad(t *testing.T) {
 		p := startDev(t, dataDir, env...)
 		addr := strings.TrimPrefix(p.apiURL, "http://")
 
-		rc := newCountingReceiver(t)
+		rc := newCountingReceiver(t, "restart")
 		ids := make([]int64, subs)
 		mustInstallExt(t, p.apiURL, 1)
 		for i := range ids {
@@ -222,7 +272,7 @@ func TestDevKilledUnderLoad(t *testing.T) {
 			}
 			ids[i] = int64(out["id"].(float64))
 		}
-		sent := sendEvents(p.apiURL, events, "restart")
+		sent := sendEvents(p.apiURL, events, rc.Events)
 		waitFor(t, 3*time.Minute, "a quarter of the deliveries", func() bool { return rc.unique() >= total/4 })
 		p.kill()
 		killedAt := time.Now()
@@ -353,13 +403,13 @@ func TestDatabaseOutage(t *testing.T) {
 			c.Retry = workflows.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2,
 				MaximumInterval: 2 * time.Second, MaximumAttempts: 30, Expiration: 5 * time.Minute}
 		})
-		rc := newCountingReceiver(t)
+		rc := newCountingReceiver(t, "outage")
 		const events, subs = 60, 3
 		ids := make([]int64, subs)
 		for i := range ids {
 			ids[i] = s.createSubscriber(fmt.Sprintf("%s/s/%d", rc.URL, i), nil)
 		}
-		sent := sendEvents(s.APIURL(), events, "outage")
+		sent := sendEvents(s.APIURL(), events, rc.Events)
 		waitFor(t, time.Minute, "a third of the deliveries", func() bool { return rc.unique() >= events*subs/3 })
 
 		px.block()
@@ -404,22 +454,32 @@ func TestHostileReceivers(t *testing.T) {
 		})
 		var mu sync.Mutex
 		hits := map[string]int{}
+		var strays []stray
+		// Every subscriber's URL is below a path token; any other request is a stray.
+		base := "/" + newPathToken()
 		mux := http.NewServeMux()
 		count := func(r *http.Request) {
 			mu.Lock()
-			hits[r.URL.Path]++
+			hits[strings.TrimPrefix(r.URL.Path, base)]++
 			mu.Unlock()
 		}
-		mux.HandleFunc("/healthy", func(w http.ResponseWriter, r *http.Request) { count(r) })
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			strays = append(strays, newStray(r, body, "not a path of this test's receivers"))
+			mu.Unlock()
+			w.WriteHeader(http.StatusNotFound)
+		})
+		mux.HandleFunc(base+"/healthy", func(w http.ResponseWriter, r *http.Request) { count(r) })
 		stop, stall := make(chan struct{}), make(chan struct{})
-		mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(base+"/hang", func(w http.ResponseWriter, r *http.Request) {
 			count(r)
 			select { // until the client gives up
 			case <-r.Context().Done():
 			case <-stop:
 			}
 		})
-		mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(base+"/stall", func(w http.ResponseWriter, r *http.Request) {
 			count(r)
 			select { // until the test lets it answer 200
 			case <-stall:
@@ -427,7 +487,7 @@ func TestHostileReceivers(t *testing.T) {
 			case <-stop:
 			}
 		})
-		mux.HandleFunc("/reset", func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(base+"/reset", func(w http.ResponseWriter, r *http.Request) {
 			count(r)
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err != nil {
@@ -438,11 +498,11 @@ func TestHostileReceivers(t *testing.T) {
 			}
 			conn.Close()
 		})
-		mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(base+"/slow", func(w http.ResponseWriter, r *http.Request) {
 			count(r)
 			time.Sleep(1500 * time.Millisecond)
 		})
-		mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(base+"/huge", func(w http.ResponseWriter, r *http.Request) {
 			count(r)
 			chunk := []byte(strings.Repeat("x", 64<<10))
 			for written := 0; written < 10<<20; written += len(chunk) {
@@ -451,16 +511,21 @@ func TestHostileReceivers(t *testing.T) {
 				}
 			}
 		})
-		mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(base+"/redirect", func(w http.ResponseWriter, r *http.Request) {
 			count(r)
-			http.Redirect(w, r, "/redirect", http.StatusFound)
+			http.Redirect(w, r, base+"/redirect", http.StatusFound)
 		})
 		srv := httptest.NewServer(mux)
-		t.Cleanup(srv.Close)
+		t.Cleanup(func() {
+			srv.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			reportStrays(t, "receiver "+srv.URL+base, strays)
+		})
 		t.Cleanup(func() { close(stop) }) // runs first: lets hanging handlers end
 		sub := map[string]int64{}
 		for _, name := range []string{"healthy", "hang", "reset", "slow", "huge", "redirect", "stall"} {
-			sub[name] = s.createSubscriber(srv.URL+"/"+name, func(b map[string]any) {
+			sub[name] = s.createSubscriber(srv.URL+base+"/"+name, func(b map[string]any) {
 				if name == "stall" {
 					b["timeout_ms"] = 30000 // the longest allowed
 				}

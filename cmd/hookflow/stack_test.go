@@ -173,18 +173,32 @@ type received struct {
 }
 
 // receiver is a loopback webhook endpoint that records requests and answers with the
-// status its respond function picks for the n-th request (1-based).
+// status its respond function picks for the n-th request (1-based). Its URL ends in a
+// path token of its own: a request for another path is a stray (see reportStrays),
+// answered 404, not recorded, and failing the test when it ends.
 type receiver struct {
 	*httptest.Server
-	mu   sync.Mutex
-	reqs []received
+	URL    string // the server's URL and the path token: subscribers point at or below it
+	mu     sync.Mutex
+	reqs   []received
+	strays []stray
 }
 
 func newReceiver(t *testing.T, respond func(n int, r *http.Request) int) *receiver {
 	t.Helper()
+	token := "/" + newPathToken()
 	rc := &receiver{}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		path, ok := strings.CutPrefix(r.URL.Path, token)
+		if !ok || (path != "" && path[0] != '/') {
+			rc.mu.Lock()
+			rc.strays = append(rc.strays, newStray(r, body, "not this receiver's path token"))
+			rc.mu.Unlock()
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		r.URL.Path = "/" + strings.TrimPrefix(path, "/") // respond sees the path below the token
 		rc.mu.Lock()
 		rc.reqs = append(rc.reqs, received{Header: r.Header.Clone(), Body: body, At: time.Now()})
 		n := len(rc.reqs)
@@ -196,7 +210,13 @@ func newReceiver(t *testing.T, respond func(n int, r *http.Request) int) *receiv
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"received":%d}`, n)
 	}))
-	t.Cleanup(rc.Close)
+	rc.URL = rc.Server.URL + token
+	t.Cleanup(func() {
+		rc.Close()
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		reportStrays(t, "receiver "+rc.URL, rc.strays)
+	})
 	return rc
 }
 
