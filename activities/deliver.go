@@ -124,7 +124,12 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		log.ErrorContext(ctx, "record attempt", "error", err)
 		return workflows.DeliverResult{}, retryable(err)
 	}
-	log.InfoContext(ctx, "attempt", "status_code", resp.StatusCode, "response_ms", resp.Duration.Milliseconds(), "error_class", resp.ErrorClass)
+	attrs := []any{"status_code", resp.StatusCode, "response_ms", resp.Duration.Milliseconds(), "error_class", resp.ErrorClass}
+	if resp.Err != nil {
+		// The attempt row keeps the partner-facing reason; the full error is for operators.
+		attrs = append(attrs, "error", resp.Err.Error())
+	}
+	log.InfoContext(ctx, "attempt", attrs...)
 	a.metrics.Attempt(attemptClass(resp), resp.Duration, resp.StatusCode > 0)
 	if attempt == 1 {
 		a.metrics.Latency("first_attempt", started.Sub(ev.row.AcceptedAt))
