@@ -138,8 +138,10 @@ func TestSandbox_Values(t *testing.T) {
 // TestSandbox_Guards checks that the guarded built-ins still behave as ECMAScript
 // says, on both sides of their limits: small limits force the slow paths.
 func TestSandbox_Guards(t *testing.T) {
-	e := transform.NewEngine(transform.Limits{MaxStringLength: 64, MaxArrayLength: 16})
-	wide := transform.NewEngine(transform.Limits{})
+	// The time limit is generous: what is checked is each result, and a loaded
+	// machine (CI's) must not turn a RangeError into a timeout.
+	e := transform.NewEngine(transform.Limits{MaxStringLength: 64, MaxArrayLength: 16, Timeout: 5 * time.Second})
+	wide := transform.NewEngine(transform.Limits{Timeout: 5 * time.Second})
 	doc := MustDecode(t, `{}`)
 	for _, condition := range []string{
 		`() => 'ab'.repeat(3) === 'ababab' && 'a'.padStart(4, 'xy') === 'xyxa' && 'a'.padEnd(3) === 'a  '`,
