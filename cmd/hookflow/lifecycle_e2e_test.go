@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	main "github.com/hookflow/hookflow/cmd/hookflow"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/models/storetest"
 )
@@ -193,7 +194,11 @@ func TestInactiveDiscard(t *testing.T) {
 
 func TestRetryAfterIsHonoured(t *testing.T) {
 	forEachMode(t, func(t *testing.T, mode string) {
-		s := startStack(t, storetest.Databases(t)[0], withMode(mode))
+		// Retry-After is held to the policy's longest wait: make room for 2 s.
+		s := startStack(t, storetest.Databases(t)[0], func(c *main.Config) {
+			c.DeliveryMode = mode
+			c.Retry.MaximumInterval = 5 * time.Second
+		})
 		rc := newReceiver(t, func(n int, r *http.Request) int {
 			if n == 1 {
 				return http.StatusTooManyRequests
