@@ -76,12 +76,8 @@ func TestReceiverBytesDoNotRepeatAttempts(t *testing.T) {
 		bad := newRawReceiver(t, func(int, []byte) (int, []byte) { return http.StatusOK, []byte("ok\x00\xff\xfe done") })
 		good := newRawReceiver(t, func(int, []byte) (int, []byte) { return http.StatusOK, []byte(`{"ok":true}`) })
 		badSub := s.createSubscriber(bad.URL, nil)
-		const otherBase = "/service/partner/webhook/v1.0/organization/org-2/extension/ext-2"
-		var out map[string]any
-		if code := s.call("POST", otherBase+"/company/1/subscriber", subscriberBody(good.URL, "other-secret", "company/product/create/v1"), &out); code != 201 {
-			t.Fatalf("create org-2 subscriber: %d %v", code, out)
-		}
-		goodSub := int64(out["id"].(float64))
+		installFor(t, s, "org-2", "ext-2")
+		goodSub := subscribeAs(t, s, "org-2", "ext-2", good.URL, nil)
 
 		const events = 40
 		var wg sync.WaitGroup
