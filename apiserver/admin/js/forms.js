@@ -107,9 +107,8 @@ export function showErrors(form, err, intro = 'The webhook was not saved') {
     }),
     ...unplaced.map((m) => h('li', {}, m)),
   ];
-  summary.append(
-    h('h2', { class: 'summary-title' }, `${intro}: ${err.message}`),
-    items.length ? h('ul', {}, items) : null);
+  // append(null) would print "null" under an error without fields (a 403, say).
+  summary.append(h('h2', { class: 'summary-title' }, `${intro}: ${err.message}`), ...(items.length ? [h('ul', {}, items)] : []));
   summary.hidden = false;
   summary.focus();
 }
