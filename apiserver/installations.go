@@ -83,23 +83,19 @@ func (s *Server) handleInstallationCreate(c *gin.Context) {
 // handleInstallationList lists installations, optionally of one company, organization or
 // extension.
 func (s *Server) handleInstallationList(c *gin.Context) {
-	f := models.InstallationFilter{OrganizationID: c.Query("organization_id"), ExtensionID: c.Query("extension_id")}
-	if v := c.Query("company_id"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			s.writeError(c, models.Invalid("company_id", "must be a positive integer"))
-			return
-		}
-		f.CompanyID = id
-	}
-	s.listInstallations(c, f)
+	s.listInstallations(c, models.InstallationFilter{OrganizationID: c.Query("organization_id"), ExtensionID: c.Query("extension_id")})
 }
 
 // handlePartnerInstallationList lists the companies that have installed the path's
 // extension, optionally one company's.
 func (s *Server) handlePartnerInstallationList(c *gin.Context) {
 	t := tenant(c)
-	f := models.InstallationFilter{OrganizationID: t.OrganizationID, ExtensionID: t.ExtensionID}
+	s.listInstallations(c, models.InstallationFilter{OrganizationID: t.OrganizationID, ExtensionID: t.ExtensionID})
+}
+
+// listInstallations answers the installations f selects, narrowed to one company by the
+// optional company_id query parameter.
+func (s *Server) listInstallations(c *gin.Context, f models.InstallationFilter) {
 	if v := c.Query("company_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
@@ -108,10 +104,6 @@ func (s *Server) handlePartnerInstallationList(c *gin.Context) {
 		}
 		f.CompanyID = id
 	}
-	s.listInstallations(c, f)
-}
-
-func (s *Server) listInstallations(c *gin.Context, f models.InstallationFilter) {
 	list, err := s.store.ListInstallations(c.Request.Context(), f)
 	if err != nil {
 		s.writeError(c, err)
