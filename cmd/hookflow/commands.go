@@ -126,30 +126,17 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("hookflow apikey "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbURL := fs.String("database-url", getenv("HOOKFLOW_DATABASE_URL"), "application database URL (env HOOKFLOW_DATABASE_URL; default: the dev database under --data-dir)")
-	dataDir := fs.String("data-dir", envOr(getenv, "HOOKFLOW_DATA_DIR", ".hookflow"), "dev data directory")
+	db := addDatabaseFlags(fs, getenv)
 	org := fs.String("organization", "", "organization id")
 	ext := fs.String("extension", "", "extension id (empty: every extension of the organization)")
 	name := fs.String("name", "", "a name to recognise the key by")
 	scope := fs.String("scope", models.ScopePartner, "partner (manage webhooks), platform (send events for every company, manage installations) or company (send events for --companies); ingest is taken for platform")
 	companies := fs.String("companies", "", "comma-separated company ids a company key sends events for")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if *dbURL == "" {
-		*dbURL = "sqlite:" + filepath.Join(*dataDir, "hookflow.db")
-	}
-	store, err := models.Open(ctx, *dbURL, nil)
+	store, err := db.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	switch sub {
 	case "create":
 		k := &models.APIKey{OrganizationID: *org, ExtensionID: *ext, Name: *name, Scope: *scope}
@@ -200,4 +187,38 @@ func envOr(getenv func(string) string, name, def string) string {
 		return v
 	}
 	return def
+}
+
+// databaseFlags are the flags naming the application database of a command that works on
+// it directly (apikey, installation).
+type databaseFlags struct{ url, dataDir *string }
+
+func addDatabaseFlags(fs *flag.FlagSet, getenv func(string) string) databaseFlags {
+	return databaseFlags{
+		url:     fs.String("database-url", getenv("HOOKFLOW_DATABASE_URL"), "application database URL (env HOOKFLOW_DATABASE_URL; default: the dev database under --data-dir)"),
+		dataDir: fs.String("data-dir", envOr(getenv, "HOOKFLOW_DATA_DIR", ".hookflow"), "dev data directory"),
+	}
+}
+
+// open parses args into fs and opens the database they name, migrated.
+func (d databaseFlags) open(ctx context.Context, fs *flag.FlagSet, args []string) (*models.Store, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err}
+	}
+	url := *d.url
+	if url == "" {
+		url = "sqlite:" + filepath.Join(*d.dataDir, "hookflow.db")
+	}
+	store, err := models.Open(ctx, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
 }

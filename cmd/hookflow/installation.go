@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -28,29 +27,16 @@ func runInstallation(ctx context.Context, args []string, stdout, stderr io.Write
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("hookflow installation "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbURL := fs.String("database-url", getenv("HOOKFLOW_DATABASE_URL"), "application database URL (env HOOKFLOW_DATABASE_URL; default: the dev database under --data-dir)")
-	dataDir := fs.String("data-dir", envOr(getenv, "HOOKFLOW_DATA_DIR", ".hookflow"), "dev data directory")
+	db := addDatabaseFlags(fs, getenv)
 	org := fs.String("organization", "", "organization id")
 	ext := fs.String("extension", "", "extension id")
 	company := fs.Int64("company", 0, "company id")
 	apps := fs.String("applications", "", "comma-separated application ids the installation is limited to (empty: every application)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if *dbURL == "" {
-		*dbURL = "sqlite:" + filepath.Join(*dataDir, "hookflow.db")
-	}
-	store, err := models.Open(ctx, *dbURL, nil)
+	store, err := db.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	switch sub {
 	case "create":
 		in := &models.Installation{OrganizationID: *org, ExtensionID: *ext, CompanyID: *company}
