@@ -2,7 +2,9 @@ package activities
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -13,95 +15,161 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// Deliver makes one attempt of a delivery: it checks that the subscriber is active
-// (otherwise the delivery queues or is discarded), applies the subscriber's filter and
-// reducer to the event, signs and POSTs the envelope, and records the attempt. A 2xx
-// answer succeeds; 410 Gone fails without retry (ErrSubscriberGone); any other failure
-// returns an ErrAttemptFailed error that Temporal retries under the delivery's retry
-// policy, or, when the receiver sent Retry-After, an ErrRetryAfter error with which the
-// workflow schedules the next attempt itself. A retry sends the body its series' first
-// attempt sent (see keepBody).
+// Deliver makes one attempt of a delivery, in four steps: check that it may go out
+// (the subscriber active, the extension installed, the slug still subscribed; otherwise
+// the delivery queues or is discarded), render the body (filter and reducer; a retry
+// sends the body its series' first attempt sent, see keepBody), send it signed, and
+// record the attempt. A 2xx answer succeeds; 410 Gone fails without retry
+// (ErrSubscriberGone); any other failure is an ErrAttemptFailed error (see failed).
+//
+// Attempts are numbered from the delivery's recorded attempts, not from Temporal's
+// tries: a try that fails on Hookflow's own account (the database away, the event
+// unreadable) returns an ErrInternal error, logged and counted as such, and the next try
+// makes the same attempt.
 func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (workflows.DeliverResult, error) {
-	info := activity.GetInfo(ctx)
-	attempt := in.AttemptOffset + int(info.Attempt)
-	run := models.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}
-	log := a.log.With("delivery_id", in.DeliveryID, "workflow_id", info.WorkflowExecution.ID, "attempt", attempt)
-
+	t := a.newTry(ctx, in)
 	job, err := a.store.LoadDeliveryJob(ctx, in.DeliveryID)
 	if err != nil {
-		return workflows.DeliverResult{}, retryable(err)
+		return workflows.DeliverResult{}, a.internal(ctx, t, "load the delivery", err)
 	}
-	d, sub := &job.Delivery, &job.Subscriber
-	if models.DeliveryFinal(d.Status) {
-		// Delivered (or ended) before: an at-least-once redo must not send it again.
-		return workflows.DeliverResult{Outcome: d.Status, Attempt: d.Attempts}, nil
-	}
-	log = log.With("subscriber_id", sub.ID, "event_id", d.EventID)
-	if !job.Installed {
-		// The company uninstalled the extension: nothing more goes out, whatever the
-		// subscriber's status (a queued delivery ends here when its release wakes it).
-		if err := a.store.FinishDelivery(ctx, d.ID, models.DeliveryDiscarded, models.UninstalledReason(d.ExtensionID, d.CompanyID), run); err != nil {
-			return workflows.DeliverResult{}, retryable(err)
-		}
-		a.metrics.Delivery(models.DeliveryDiscarded)
-		log.InfoContext(ctx, "delivery discarded", "reason", "uninstalled")
-		return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
-	}
-	discards := sub.DeletedAt.Valid || (sub.Status == models.StatusInactive && sub.InactivePolicy == models.PolicyDiscard)
-	if in.Inline && sub.Status != models.StatusActive && !discards {
-		// Leave the queueing to the delivery's own workflow (see DeliverInput.Inline).
-		return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, SubscriberID: sub.ID}, nil
-	}
-	if sub.Status != models.StatusActive || sub.DeletedAt.Valid {
-		hold, err := a.store.HoldIfInactive(ctx, d.ID, sub.ID, run)
-		if err != nil {
-			return workflows.DeliverResult{}, retryable(err)
-		}
-		switch hold {
-		case models.HoldQueued:
-			a.metrics.Delivery(models.DeliveryQueued)
-			log.InfoContext(ctx, "delivery queued", "subscriber_status", sub.Status)
-			return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
-		case models.HoldDiscarded, models.HoldDeleted, models.HoldUninstalled:
-			a.metrics.Delivery(models.DeliveryDiscarded)
-			log.InfoContext(ctx, "delivery discarded", "reason", string(hold))
-			return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
-		}
-		// Re-activated in the meantime: go ahead.
-	}
-	subEvent := sub.Event(d.EventSlug)
-	if subEvent == nil {
-		reason := "the subscriber no longer subscribes to " + d.EventSlug
-		if err := a.store.FinishDelivery(ctx, d.ID, models.DeliveryDiscarded, reason, run); err != nil {
-			return workflows.DeliverResult{}, retryable(err)
-		}
-		a.metrics.Delivery(models.DeliveryDiscarded)
-		return workflows.DeliverResult{Outcome: workflows.OutcomeDiscarded, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
+	t.loaded(job)
+	if res, done, err := a.check(ctx, t, job); done {
+		return res, err
 	}
 	ev, err := a.events.get(ctx, a.store, in.EventRowID)
 	if err != nil {
-		return workflows.DeliverResult{}, retryable(err)
+		return workflows.DeliverResult{}, a.internal(ctx, t, "load the event", err)
 	}
-
-	body, outcome, reason := d.RetryBody, "", ""
-	if body == nil {
-		body, outcome, reason = a.render(ctx, ev, subEvent)
+	body, res, done, err := a.renderFor(ctx, t, job, ev)
+	if done {
+		return res, err
 	}
-	if outcome != "" {
-		if err := a.store.FinishDelivery(ctx, d.ID, outcome, reason, run); err != nil {
-			return workflows.DeliverResult{}, retryable(err)
-		}
-		a.metrics.Delivery(outcome)
-		log.InfoContext(ctx, "delivery not sent", "outcome", outcome, "reason", reason)
-		return workflows.DeliverResult{Outcome: outcome, Attempt: attempt - 1, SubscriberID: sub.ID}, nil
-	}
-
 	started := a.now()
+	d, sub := &job.Delivery, &job.Subscriber
 	resp := a.sender.Send(ctx, webhook.Request{
 		URL: sub.WebhookURL, Body: body, Secrets: sub.SigningSecrets(started),
 		MessageID: MessageID(d.ID), EventID: d.EventID, CustomHeaders: sub.CustomHeaders,
 		Timeout: sub.Timeout(), Now: started,
 	})
+	if err := a.record(ctx, t, job, ev, body, started, resp); err != nil {
+		// The receiver had the request; the next try sends it again under the same
+		// webhook-id and attempt number, and the receiver drops the duplicate.
+		return workflows.DeliverResult{}, a.internal(ctx, t, "record the attempt", err)
+	}
+	switch {
+	case resp.OK():
+		return workflows.DeliverResult{Outcome: workflows.OutcomeSucceeded, Attempt: t.attempt, StatusCode: resp.StatusCode,
+			SubscriberID: sub.ID, LatencyMS: float64(resp.Duration.Microseconds()) / 1000}, nil
+	case resp.StatusCode == 410:
+		return workflows.DeliverResult{}, temporal.NewNonRetryableApplicationError(
+			"the receiver answered 410 Gone", workflows.ErrSubscriberGone, nil)
+	}
+	return workflows.DeliverResult{}, a.failed(t, sub.ID, resp)
+}
+
+// try is one execution of the Deliver activity.
+type try struct {
+	in             workflows.DeliverInput
+	info           activity.Info
+	run            models.Run
+	log            *slog.Logger
+	attempt        int // the attempt this try makes: the delivery's recorded attempts + 1
+	loadedAttempts int // the delivery's recorded attempts; -1 until it is loaded
+}
+
+func (a *Activities) newTry(ctx context.Context, in workflows.DeliverInput) *try {
+	info := activity.GetInfo(ctx)
+	return &try{
+		in: in, info: info, loadedAttempts: -1,
+		run: models.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID},
+		log: a.log.With("delivery_id", in.DeliveryID, "workflow_id", info.WorkflowExecution.ID),
+	}
+}
+
+// loaded numbers the try's attempt from the delivery's recorded attempts.
+func (t *try) loaded(job *models.DeliveryJob) {
+	t.loadedAttempts = job.Delivery.Attempts
+	t.attempt = job.Delivery.Attempts + 1
+	t.log = t.log.With("attempt", t.attempt, "subscriber_id", job.Subscriber.ID, "event_id", job.Delivery.EventID)
+}
+
+// check decides whether the delivery may go out now. When it may not, done is true and
+// res, err are the activity's answer: the delivery ended before, or is queued or
+// discarded now.
+func (a *Activities) check(ctx context.Context, t *try, job *models.DeliveryJob) (res workflows.DeliverResult, done bool, err error) {
+	d, sub := &job.Delivery, &job.Subscriber
+	if models.DeliveryFinal(d.Status) {
+		// Delivered (or ended) before: an at-least-once redo must not send it again.
+		return workflows.DeliverResult{Outcome: d.Status, Attempt: d.Attempts}, true, nil
+	}
+	made := workflows.DeliverResult{Attempt: d.Attempts, SubscriberID: sub.ID}
+	discarded := func(reason, logReason string) (workflows.DeliverResult, bool, error) {
+		if reason != "" {
+			if err := a.store.FinishDelivery(ctx, d.ID, models.DeliveryDiscarded, reason, t.run); err != nil {
+				return workflows.DeliverResult{}, true, a.internal(ctx, t, "discard the delivery", err)
+			}
+		}
+		a.metrics.Delivery(models.DeliveryDiscarded)
+		t.log.InfoContext(ctx, "delivery discarded", "reason", logReason)
+		made.Outcome = workflows.OutcomeDiscarded
+		return made, true, nil
+	}
+	if !job.Installed {
+		// The company uninstalled the extension: nothing more goes out, whatever the
+		// subscriber's status (a queued delivery ends here when its release wakes it).
+		return discarded(models.UninstalledReason(d.ExtensionID, d.CompanyID), "uninstalled")
+	}
+	discards := sub.DeletedAt.Valid || (sub.Status == models.StatusInactive && sub.InactivePolicy == models.PolicyDiscard)
+	if t.in.Inline && sub.Status != models.StatusActive && !discards {
+		// Leave the queueing to the delivery's own workflow (see DeliverInput.Inline).
+		return workflows.DeliverResult{Outcome: workflows.OutcomeQueued, SubscriberID: sub.ID}, true, nil
+	}
+	if sub.Status != models.StatusActive || sub.DeletedAt.Valid {
+		hold, err := a.store.HoldIfInactive(ctx, d.ID, sub.ID, t.run)
+		if err != nil {
+			return workflows.DeliverResult{}, true, a.internal(ctx, t, "queue the delivery", err)
+		}
+		switch hold {
+		case models.HoldQueued:
+			a.metrics.Delivery(models.DeliveryQueued)
+			t.log.InfoContext(ctx, "delivery queued", "subscriber_status", sub.Status)
+			made.Outcome = workflows.OutcomeQueued
+			return made, true, nil
+		case models.HoldDiscarded, models.HoldDeleted, models.HoldUninstalled:
+			return discarded("", string(hold))
+		}
+		// Re-activated in the meantime: go ahead.
+	}
+	if sub.Event(d.EventSlug) == nil {
+		return discarded("the subscriber no longer subscribes to "+d.EventSlug, "unsubscribed")
+	}
+	return workflows.DeliverResult{}, false, nil
+}
+
+// renderFor returns the body to send: the one kept for the series, or the event
+// rendered for the subscriber. When the event must not be sent (filtered out, or the
+// filter failed) it ends the delivery, and done is true with the activity's answer.
+func (a *Activities) renderFor(ctx context.Context, t *try, job *models.DeliveryJob, ev *cachedEvent) (body []byte, res workflows.DeliverResult, done bool, err error) {
+	d := &job.Delivery
+	if d.RetryBody != nil {
+		return d.RetryBody, res, false, nil
+	}
+	body, outcome, reason := a.render(ctx, ev, job.Subscriber.Event(d.EventSlug))
+	if outcome == "" {
+		return body, res, false, nil
+	}
+	if err := a.store.FinishDelivery(ctx, d.ID, outcome, reason, t.run); err != nil {
+		return nil, res, true, a.internal(ctx, t, "finish the delivery", err)
+	}
+	a.metrics.Delivery(outcome)
+	t.log.InfoContext(ctx, "delivery not sent", "outcome", outcome, "reason", reason)
+	return nil, workflows.DeliverResult{Outcome: outcome, Attempt: d.Attempts, SubscriberID: job.Subscriber.ID}, true, nil
+}
+
+// record writes the attempt (its row, the delivery's state, the report's minute) and
+// logs and counts it.
+func (a *Activities) record(ctx context.Context, t *try, job *models.DeliveryJob, ev *cachedEvent, body []byte, started time.Time, resp webhook.Response) error {
+	d := &job.Delivery
 	status := models.DeliverySucceeded
 	switch {
 	case resp.OK():
@@ -110,9 +178,9 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 	default:
 		status = models.DeliveryRetrying
 	}
-	rec := models.AttemptRecord{Status: status, Run: run, Attempt: models.Attempt{
+	rec := models.AttemptRecord{Status: status, Run: t.run, Attempt: models.Attempt{
 		DeliveryID: d.ID, OrganizationID: d.OrganizationID, ExtensionID: d.ExtensionID, CompanyID: d.CompanyID,
-		SubscriberID: d.SubscriberID, EventSlug: d.EventSlug, Attempt: attempt, AttemptedOn: started.UTC(),
+		SubscriberID: d.SubscriberID, EventSlug: d.EventSlug, Attempt: t.attempt, AttemptedOn: started.UTC(),
 		ResponseCode: resp.StatusCode, ResponseTimeMS: float64(resp.Duration.Microseconds()) / 1000,
 		ErrorClass: resp.ErrorClass, ResponseBody: string(resp.Body),
 	}}
@@ -121,33 +189,59 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 	}
 	keepBody(&rec, d, body)
 	if err := a.store.RecordAttempt(ctx, rec); err != nil {
-		log.ErrorContext(ctx, "record attempt", "error", err)
-		return workflows.DeliverResult{}, retryable(err)
+		return err
 	}
 	attrs := []any{"status_code", resp.StatusCode, "response_ms", resp.Duration.Milliseconds(), "error_class", resp.ErrorClass}
 	if resp.Err != nil {
 		// The attempt row keeps the partner-facing reason; the full error is for operators.
 		attrs = append(attrs, "error", resp.Err.Error())
 	}
-	log.InfoContext(ctx, "attempt", attrs...)
+	t.log.InfoContext(ctx, "attempt", attrs...)
 	a.metrics.Attempt(attemptClass(resp), resp.Duration, resp.StatusCode > 0)
-	if attempt == 1 {
+	if t.attempt == 1 {
 		a.metrics.Latency("first_attempt", started.Sub(ev.row.AcceptedAt))
 	}
 	if resp.OK() {
 		a.metrics.Latency("success", a.now().Sub(ev.row.AcceptedAt))
 		a.metrics.Delivery(models.DeliverySucceeded)
 	}
+	return nil
+}
 
-	switch {
-	case resp.OK():
-		return workflows.DeliverResult{Outcome: workflows.OutcomeSucceeded, Attempt: attempt, StatusCode: resp.StatusCode,
-			SubscriberID: sub.ID, LatencyMS: rec.Attempt.ResponseTimeMS}, nil
-	case resp.StatusCode == 410:
-		return workflows.DeliverResult{}, temporal.NewNonRetryableApplicationError(
-			"the receiver answered 410 Gone", workflows.ErrSubscriberGone, nil)
+// failed is the error of a failed attempt other than 410 Gone (see
+// workflows.AttemptFailed).
+func (a *Activities) failed(t *try, subscriberID int64, resp webhook.Response) error {
+	if t.in.Series == nil {
+		return attemptFailedV0(subscriberID, t.attempt, resp)
 	}
-	return workflows.DeliverResult{}, attemptFailed(sub.ID, attempt, resp)
+	return workflows.AttemptFailed(t.in.Series, subscriberID, t.attempt, resp.Message(), resp.RetryAfter, a.now())
+}
+
+// internal is the error of a try that failed on Hookflow's own account at stage: logged
+// with the delivery, counted, and retried after a backoff of its own that starts at a
+// second; the attempt is not counted. A row that is missing can never appear by
+// retrying, so that failure is permanent.
+func (a *Activities) internal(ctx context.Context, t *try, stage string, err error) error {
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		t.log.ErrorContext(ctx, "delivery cannot be made", "stage", stage, "error", err)
+		return temporal.NewNonRetryableApplicationError(models.ErrorMessage(err), workflows.ErrPermanent, err)
+	}
+	// Tries of this activity that made no attempt, this one included.
+	idle := int(t.info.Attempt)
+	if t.loadedAttempts >= 0 {
+		idle -= t.loadedAttempts - t.in.AttemptOffset
+	}
+	delay := min(time.Second<<min(max(idle-1, 0), 6), time.Minute)
+	a.metrics.InternalFailure(stage)
+	t.log.WarnContext(ctx, "internal failure: the attempt will be made again", "stage", stage, "error", err, "retry_in", delay)
+	// The message is the error's class, safe to show; the cause keeps the detail for
+	// Temporal UI.
+	msg := "hookflow: " + models.ErrorMessage(err)
+	if t.in.Series == nil {
+		return temporal.NewApplicationErrorWithCause(msg, workflows.ErrInternal, err)
+	}
+	return temporal.NewApplicationErrorWithOptions(msg, workflows.ErrInternal,
+		temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: delay})
 }
 
 // render applies the subscriber's filter and reducer to the event and builds the body.

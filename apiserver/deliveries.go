@@ -107,7 +107,9 @@ func (s *Server) handleDeliveryGet(c *gin.Context) {
 	}
 	if live != nil && !models.DeliveryFinal(d.Status) {
 		out.WorkflowID, out.RunID = own, live.RunID
-		out.Live = &liveResponse{WorkflowStatus: live.WorkflowStatus, Phase: live.Phase, CurrentAttempt: live.CurrentAttempt,
+		// The attempt under way or next follows the attempts recorded: a try that failed
+		// on Hookflow's account made none.
+		out.Live = &liveResponse{WorkflowStatus: live.WorkflowStatus, Phase: live.Phase, CurrentAttempt: d.Attempts + 1,
 			LastFailure: live.LastFailure, WaitingForRelease: live.WaitingForRelease}
 		if live.NextAttemptAt != nil {
 			t := live.NextAttemptAt.UTC().Format(time.RFC3339Nano)

@@ -92,7 +92,8 @@ type LiveState struct {
 	// Phase is what the running delivery does: attempting, waiting_retry, retrying or
 	// waiting_release (see workflows.DeliveryState); empty when unknown.
 	Phase string
-	// CurrentAttempt is the number of the attempt under way or next, 0 when unknown.
+	// CurrentAttempt is the number of the attempt under way or next as the workflow
+	// knows it, 0 when unknown; the delivery row's count of attempts is exact.
 	CurrentAttempt int
 	NextAttemptAt  *time.Time // when the next attempt is scheduled
 	LastFailure    string
@@ -130,16 +131,16 @@ func (e *Engine) DescribeDelivery(ctx context.Context, workflowID, runID string)
 		if a.GetActivityType().GetName() != workflows.ActivityDeliver {
 			continue
 		}
-		// Attempts after the first run as one activity; the workflow reported the number
-		// of its first try, Temporal counts its tries.
-		if st.CurrentAttempt > 0 {
-			st.CurrentAttempt += int(a.GetAttempt()) - 1
-		}
+		// Attempts after the first run as one activity, whose tries Temporal counts; a
+		// try may have failed on Hookflow's account and made no attempt, so the number
+		// of the attempt is the delivery row's (the API reads it), not Temporal's.
 		if t := a.GetNextAttemptScheduleTime(); t != nil && t.IsValid() {
 			next := t.AsTime().UTC()
 			st.NextAttemptAt = &next
 		}
-		if f := a.GetLastFailure(); f != nil && f.GetMessage() != "" {
+		// The receiver's last failure stays the one shown when the last try failed on
+		// Hookflow's account; operators see that one in Temporal UI and the logs.
+		if f := a.GetLastFailure(); f != nil && f.GetMessage() != "" && f.GetApplicationFailureInfo().GetType() != workflows.ErrInternal {
 			st.LastFailure = f.GetMessage()
 		}
 	}

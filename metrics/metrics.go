@@ -1,7 +1,7 @@
 // Package metrics holds Hookflow's Prometheus metrics: deliveries by outcome, attempts
-// by status class, delivery latency and response-time histograms, the backlog of
-// waiting deliveries and blocked subscribers, and the Temporal SDK's worker metrics in
-// the same registry. Labels are bounded: no per-subscriber or per-event label.
+// by status class, Hookflow's own failures by stage, delivery latency and response-time
+// histograms, the backlog of waiting deliveries and blocked subscribers, and the Temporal
+// SDK's worker metrics in the same registry. Labels are bounded: no per-subscriber or per-event label.
 package metrics
 
 import (
@@ -28,6 +28,7 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	responseTime prometheus.Histogram
 	events       prometheus.Counter
+	internal     *prometheus.CounterVec
 }
 
 // New returns a registry with Hookflow's metrics and the Go runtime and process
@@ -58,8 +59,12 @@ func New() *Metrics {
 			Name: "hookflow_events_fanned_out_total",
 			Help: "Events whose deliveries were prepared.",
 		}),
+		internal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookflow_internal_failures_total",
+			Help: "Delivery tries that failed on Hookflow's own account (its database, the event cache) and were retried without counting an attempt, by stage.",
+		}, []string{"stage"}),
 	}
-	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.responseTime, m.events,
+	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.responseTime, m.events, m.internal,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -107,6 +112,15 @@ func (m *Metrics) Latency(stage string, d time.Duration) {
 		return
 	}
 	m.latency.WithLabelValues(stage).Observe(d.Seconds())
+}
+
+// InternalFailure counts a delivery try that failed on Hookflow's own account at stage
+// (a short, fixed phrase such as "load the delivery").
+func (m *Metrics) InternalFailure(stage string) {
+	if m == nil {
+		return
+	}
+	m.internal.WithLabelValues(stage).Inc()
 }
 
 // EventFannedOut counts an event whose deliveries were prepared.

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"math"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -16,21 +15,32 @@ const OutcomePending = "pending"
 // for loading the delivery and recording the attempt.
 const deliverStartToClose = 45 * time.Second
 
-// DeliveryWorkflow delivers one event to one subscriber. The Deliver activity filters,
-// reduces, signs, POSTs and records one attempt.
+// DeliveryWorkflow delivers one event to one subscriber, in phases:
 //
-// The first attempt runs as a local activity, inside the workflow task that starts the
-// delivery: most deliveries succeed at once, and then the whole delivery costs one
-// workflow task and no activity task. When that attempt fails, the rest of the series
-// runs as a regular activity under the deployment's retry policy, continuing its
-// schedule (the first retry after InitialInterval, the next after InitialInterval ×
-// BackoffCoefficient, …, honouring Retry-After), so every retry survives worker and
-// server restarts.
+//   - the first attempt, a local activity inside the workflow task that starts the
+//     delivery (most deliveries succeed at once, and then the whole delivery costs one
+//     workflow task and no activity task); in inline-first mode the event workflow made
+//     it already and this workflow starts at the next phase (Continue);
+//   - the retry series: after the first retry's wait, one regular activity makes every
+//     later attempt, and Temporal retries it durably, across worker and server restarts;
+//   - waiting for release, when the subscriber is not active (queue policy) or blocked:
+//     durably, without polling, until SignalRelease; then an attempt at once and, when it
+//     fails, the series again, continuing its schedule.
 //
-// When the subscriber is not active the delivery waits for SignalRelease (durably, without
-// polling) or is discarded, per the subscriber's policy. A delivery whose retries run out,
-// or whose receiver answers 410 Gone, fails and blocks its subscriber.
+// The Deliver activity decides each attempt's fate (see activities.Deliver): it numbers
+// attempts from the delivery's recorded attempts, spaces them by the retry policy and the
+// receiver's Retry-After (NextRetryDelay), and ends the series when the attempts or the
+// window run out. A failure of Hookflow's own (its database, the event cache, a worker
+// lost mid-attempt) is retried promptly under this workflow's internal backoff and makes
+// no attempt: the receiver's attempts and window are the receiver's. The window covers
+// attempting only: the time spent waiting for release does not count.
+//
+// A delivery whose attempts run out, or whose receiver answers 410 Gone, fails and blocks
+// its subscriber.
 func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
+	if in.Version < DeliveryV1 {
+		return deliveryWorkflowV0(ctx, in)
+	}
 	if in.Retry.MaximumAttempts == 0 {
 		// Started without a policy (a redelivery from the API): use the worker's.
 		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
@@ -38,36 +48,26 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			return DeliveryResult{}, err
 		}
 	}
-	started := workflow.Now(ctx)
-	offset := in.AttemptOffset
-	release := workflow.GetSignalChannel(ctx, SignalRelease)
-	state := DeliveryState{Phase: PhaseAttempting, Attempt: offset + 1}
-	if err := workflow.SetQueryHandler(ctx, QueryDeliveryState, func() (DeliveryState, error) { return state, nil }); err != nil {
+	d := &delivery{in: in, attempts: in.AttemptOffset, window: attemptWindow{left: in.Retry.Expiration, since: workflow.Now(ctx)}}
+	d.state = DeliveryState{Phase: PhaseAttempting, Attempt: d.attempts + 1}
+	if err := workflow.SetQueryHandler(ctx, QueryDeliveryState, func() (DeliveryState, error) { return d.state, nil }); err != nil {
 		return DeliveryResult{}, err
 	}
-	for first := true; ; first = false {
-		var res DeliverResult
-		var err error
-		var delay time.Duration
-		switch {
-		case first && in.Continue:
-			// The event workflow made the first attempt (inline-first mode) and it failed.
-			// An older event workflow may have passed a Retry-After beyond the policy.
-			delay = min(in.ContinueAfter, in.Retry.MaximumInterval)
-			state.LastFailure = in.LastFailure
-		default:
-			state = DeliveryState{Phase: PhaseAttempting, Attempt: offset + 1}
-			res, err = deliverOnce(ctx, in, offset)
-			if err != nil && isRetryable(err) && offset+1 < in.Retry.MaximumAttempts {
-				offset++
-				delay = retryDelay(err, in.Retry, windowLeft(ctx, in.Retry, started))
-				state.LastFailure = failureMessage(err)
-			} else {
-				delay = -1
-			}
-		}
-		if delay >= 0 {
-			res, err = retrySeries(ctx, in, offset, started, delay, &state)
+
+	var res DeliverResult
+	var err error
+	if in.Continue {
+		// The event workflow made the first attempt (inline-first mode) and it failed.
+		d.state.LastFailure = in.LastFailure
+		res, err = d.retries(ctx, min(in.ContinueAfter, in.Retry.MaximumInterval))
+	} else {
+		res, err = d.attempt(ctx)
+	}
+	for {
+		// A series ends with a retryable failure only when Temporal gave up on it (its
+		// time limit, say): the delivery goes on with a new one.
+		for err != nil && isRetryable(err) {
+			res, err = d.retries(ctx, nextDelay(err))
 		}
 		if err != nil {
 			return failDelivery(ctx, in, err)
@@ -75,89 +75,140 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 		if res.Outcome != OutcomeQueued {
 			return finish(ctx, res.Outcome, res.Attempt)
 		}
-		// The subscriber is inactive (policy queue) or blocked: wait to be released.
-		state = DeliveryState{Phase: PhaseWaitingRelease, Attempt: res.Attempt + 1}
-		if err := setStatus(ctx, OutcomeQueued); err != nil {
+		if err := d.waitForRelease(ctx, res); err != nil {
 			return DeliveryResult{}, err
 		}
-		release.Receive(ctx, nil)
-		if res.Attempt > offset {
-			offset = res.Attempt
-		}
+		res, err = d.attempt(ctx)
 	}
 }
 
-// deliverOnce makes one attempt as a local activity.
-func deliverOnce(ctx workflow.Context, in DeliveryInput, offset int) (DeliverResult, error) {
+// DeliveryV1 is the Version of DeliveryInput that DeliveryWorkflow runs as above. Runs
+// started with an input without it replay the code they started under (delivery_v0.go).
+const DeliveryV1 = 1
+
+// delivery is a running DeliveryWorkflow's state.
+type delivery struct {
+	in       DeliveryInput
+	state    DeliveryState // what the query answers
+	attempts int           // attempts made, as far as the workflow has heard
+	window   attemptWindow
+}
+
+// attemptWindow is the time the delivery may spend attempting (the policy's Expiration).
+// It runs while the delivery attempts and retries and stops while it waits for release.
+type attemptWindow struct {
+	left  time.Duration // what was left when it last started running
+	since time.Time     // when it last started running
+}
+
+func (w attemptWindow) deadline() time.Time { return w.since.Add(w.left) }
+
+func (w *attemptWindow) stop(now time.Time)  { w.left -= now.Sub(w.since) }
+func (w *attemptWindow) start(now time.Time) { w.since = now }
+
+// series is what the Deliver activity is told of the series an attempt belongs to.
+func (d *delivery) series() *AttemptSeries {
+	return &AttemptSeries{Retry: d.in.Retry, Deadline: d.window.deadline()}
+}
+
+// attempt makes one attempt now, as a local activity.
+func (d *delivery) attempt(ctx workflow.Context) (DeliverResult, error) {
+	d.state = DeliveryState{Phase: PhaseAttempting, Attempt: d.attempts + 1, LastFailure: d.state.LastFailure}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: deliverStartToClose,
-		// One attempt: its retries are the regular activity's, which survive restarts.
+		// One try: the retries are the regular activity's, which survive restarts.
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 	var res DeliverResult
 	err := workflow.ExecuteLocalActivity(lctx, ActivityDeliver, DeliverInput{
-		DeliveryID: in.DeliveryID, EventRowID: in.EventRowID, AttemptOffset: offset,
+		DeliveryID: d.in.DeliveryID, EventRowID: d.in.EventRowID, AttemptOffset: d.attempts, Series: d.series(),
 	}).Get(ctx, &res)
+	d.heard(res, err)
 	return res, err
 }
 
-// retrySeries waits delay, then makes attempts offset+1 on (deliverRetried). A receiver's
-// Retry-After ends that activity (ErrRetryAfter) instead of setting its next retry, so
-// that the wait it asks for is held to the policy here: at most MaximumInterval and at
-// most what is left of the series' window; the series then goes on with a new activity
-// from the next attempt. Temporal would otherwise wait as long as the receiver asked,
-// or end the series at once when that wait passes the window.
-func retrySeries(ctx workflow.Context, in DeliveryInput, offset int, started time.Time, delay time.Duration, state *DeliveryState) (DeliverResult, error) {
-	for {
-		next := workflow.Now(ctx).Add(delay)
-		*state = DeliveryState{Phase: PhaseWaitingRetry, Attempt: offset + 1, NextAttemptAt: &next, LastFailure: state.LastFailure}
-		if err := workflow.Sleep(ctx, delay); err != nil {
-			return DeliverResult{}, err
-		}
-		*state = DeliveryState{Phase: PhaseRetrying, Attempt: offset + 1, LastFailure: state.LastFailure}
-		res, err := deliverRetried(ctx, in, offset, started)
-		made, ok := retryAfterAttempt(err)
-		if !ok || made >= in.Retry.MaximumAttempts || made <= offset {
-			return res, err
-		}
-		offset = made
-		delay = retryDelay(err, in.Retry, windowLeft(ctx, in.Retry, started))
-		state.LastFailure = failureMessage(err)
+// retries waits delay, then makes the rest of the series' attempts as one regular
+// activity. The activity sets the wait before each of its retries (NextRetryDelay) and
+// ends the series; Temporal's own backoff, below, spaces only the tries that ended
+// without a word from the activity (a timeout, a worker lost), which are Hookflow's.
+func (d *delivery) retries(ctx workflow.Context, delay time.Duration) (DeliverResult, error) {
+	next := workflow.Now(ctx).Add(delay)
+	d.state = DeliveryState{Phase: PhaseWaitingRetry, Attempt: d.attempts + 1, NextAttemptAt: &next, LastFailure: d.state.LastFailure}
+	if err := workflow.Sleep(ctx, delay); err != nil {
+		return DeliverResult{}, err
 	}
-}
-
-// windowLeft is what is left of the series' time limit.
-func windowLeft(ctx workflow.Context, p RetryPolicy, started time.Time) time.Duration {
-	return p.Expiration - workflow.Now(ctx).Sub(started)
-}
-
-// deliverRetried runs the attempts after the first as a regular activity whose retry
-// policy continues the series' schedule: attempt offset+1 now (offset attempts were made
-// and the wait after them is over), each later one after a wait that grows from
-// InitialInterval × BackoffCoefficient^offset.
-func deliverRetried(ctx workflow.Context, in DeliveryInput, offset int, started time.Time) (DeliverResult, error) {
-	p := in.Retry
-	initial := time.Duration(math.Min(float64(p.InitialInterval)*math.Pow(p.BackoffCoefficient, float64(max(offset, 1))), float64(p.MaximumInterval)))
-	expiration := p.Expiration - workflow.Now(ctx).Sub(started)
-	if expiration < deliverStartToClose {
-		expiration = deliverStartToClose
-	}
+	d.state = DeliveryState{Phase: PhaseRetrying, Attempt: d.attempts + 1, LastFailure: d.state.LastFailure}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    deliverStartToClose,
-		ScheduleToCloseTimeout: expiration, // what is left of the series' time limit
+		StartToCloseTimeout: deliverStartToClose,
+		// The activity ends the series at the window's end. Past it, a day more for
+		// Hookflow's own failures; when even that runs out, the series starts again here.
+		ScheduleToCloseTimeout: max(d.window.deadline().Sub(workflow.Now(ctx)), 0) + 24*time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        initial,                           // the wait after this activity's first try
-			BackoffCoefficient:     p.BackoffCoefficient,              // growing by this factor
-			MaximumInterval:        p.MaximumInterval,                 // up to this cap
-			MaximumAttempts:        int32(p.MaximumAttempts - offset), // the attempts left in the series
-			NonRetryableErrorTypes: []string{ErrSubscriberGone, ErrPermanent, ErrRetryAfter},
+			InitialInterval:        time.Second, // Hookflow's own failure: try again soon
+			BackoffCoefficient:     2,           // then back off
+			MaximumInterval:        time.Minute, // but keep checking every minute
+			MaximumAttempts:        0,           // the activity ends the series
+			NonRetryableErrorTypes: []string{ErrSubscriberGone, ErrPermanent},
 		},
 	})
 	var res DeliverResult
 	err := workflow.ExecuteActivity(actx, ActivityDeliver, DeliverInput{
-		DeliveryID: in.DeliveryID, EventRowID: in.EventRowID, AttemptOffset: offset,
+		DeliveryID: d.in.DeliveryID, EventRowID: d.in.EventRowID, AttemptOffset: d.attempts, Series: d.series(),
 	}).Get(ctx, &res)
+	d.heard(res, err)
 	return res, err
+}
+
+// waitForRelease waits, with the window stopped, until the subscriber is released.
+func (d *delivery) waitForRelease(ctx workflow.Context, res DeliverResult) error {
+	d.window.stop(workflow.Now(ctx))
+	d.state = DeliveryState{Phase: PhaseWaitingRelease, Attempt: d.attempts + 1, LastFailure: d.state.LastFailure}
+	if err := setStatus(ctx, OutcomeQueued); err != nil {
+		return err
+	}
+	workflow.GetSignalChannel(ctx, SignalRelease).Receive(ctx, nil)
+	d.window.start(workflow.Now(ctx))
+	return nil
+}
+
+// heard takes in what an attempt's activity answered.
+func (d *delivery) heard(res DeliverResult, err error) {
+	d.attempts = max(d.attempts, res.Attempt, attemptOf(err))
+	if err != nil && !isInternal(err) {
+		d.state.LastFailure = failureMessage(err)
+	}
+}
+
+// nextDelay is the wait the activity set after a failed attempt; a failure without one
+// (a timeout, a worker lost) is Hookflow's own and is tried again after a second.
+func nextDelay(err error) time.Duration {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NextRetryDelay() > 0 {
+		return appErr.NextRetryDelay()
+	}
+	return time.Second
+}
+
+// attemptOf is the number of the attempt a failure reports, 0 when it reports none.
+func attemptOf(err error) int {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrAttemptFailed || !appErr.HasDetails() {
+		return 0
+	}
+	var n int
+	if appErr.Details(&n) != nil {
+		return 0
+	}
+	return n
+}
+
+// isInternal reports whether err is Hookflow's own failure rather than an attempt's.
+func isInternal(err error) bool {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type() == ErrInternal
+	}
+	return true // timeouts, panics, a worker gone
 }
 
 // Phases a running delivery reports through QueryDeliveryState.
@@ -196,34 +247,6 @@ func isRetryable(err error) bool {
 	return true // timeouts, panics, a worker gone
 }
 
-// retryDelay is the wait after a failed attempt that the workflow itself schedules (the
-// first, or one whose receiver sent Retry-After): the receiver's Retry-After when it sent
-// one, else the policy's initial interval. Retry-After is held to the policy's longest
-// wait and to left, what is left of the series' window, so that it neither moves the
-// next attempt out of the window nor ends the series before its attempts are made.
-func retryDelay(err error, p RetryPolicy, left time.Duration) time.Duration {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		if d := appErr.NextRetryDelay(); d > 0 {
-			return max(0, min(d, p.MaximumInterval, left))
-		}
-	}
-	return p.InitialInterval
-}
-
-// retryAfterAttempt reports whether err is an attempt whose receiver sent Retry-After,
-// and the number of that attempt.
-func retryAfterAttempt(err error) (attempt int, ok bool) {
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != ErrRetryAfter || !appErr.HasDetails() {
-		return 0, false
-	}
-	if appErr.Details(&attempt) != nil {
-		return 0, false
-	}
-	return attempt, true
-}
-
 // failDelivery records that the attempts ran out (or the receiver is gone), blocks the
 // subscriber and ends the workflow as failed. The workflow itself completes: a failed
 // delivery is a business outcome, visible through the HookflowDeliveryStatus attribute.
@@ -239,6 +262,8 @@ func failDelivery(ctx workflow.Context, in DeliveryInput, cause error) (Delivery
 			reason, block = appErr.Message(), false
 		case ErrAttemptFailed, ErrRetryAfter:
 			reason = "retries exhausted: " + appErr.Message()
+		case ErrRetryPeriodEnded:
+			reason = "retries exhausted: the retry period ended"
 		default:
 			// Hookflow's own failure (its database, say): partners see the class only; the
 			// error itself is for operators.

@@ -67,7 +67,7 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
 	} else {
 		for _, d := range prep.Deliveries {
 			children = append(children, childStart{planned: d, input: DeliveryInput{
-				DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: prep.EventRowID, Retry: prep.Retry,
+				Version: DeliveryV1, DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: prep.EventRowID, Retry: prep.Retry,
 			}})
 		}
 	}
@@ -143,13 +143,16 @@ func firstAttempts(ctx workflow.Context, prep PrepareResult) ([]childStart, erro
 		res DeliverResult
 		err error
 	}
+	// The attempt window starts with the first attempt; the DeliveryWorkflow started for
+	// a retry counts it from its own start, a moment later.
+	series := &AttemptSeries{Retry: prep.Retry, Deadline: workflow.Now(ctx).Add(prep.Retry.Expiration)}
 	n := len(prep.Deliveries)
 	results := make([]outcome, n)
 	sel := workflow.NewSelector(ctx)
 	inFlight, next := 0, 0
 	launch := func(i int) {
 		d := prep.Deliveries[i]
-		f := workflow.ExecuteLocalActivity(lctx, ActivityDeliver, DeliverInput{DeliveryID: d.DeliveryID, EventRowID: prep.EventRowID, Inline: true})
+		f := workflow.ExecuteLocalActivity(lctx, ActivityDeliver, DeliverInput{DeliveryID: d.DeliveryID, EventRowID: prep.EventRowID, Inline: true, Series: series})
 		sel.AddFuture(f, func(f workflow.Future) {
 			results[i].err = f.Get(ctx, &results[i].res)
 			inFlight--
@@ -171,15 +174,16 @@ func firstAttempts(ctx workflow.Context, prep PrepareResult) ([]childStart, erro
 	var children []childStart
 	for i, r := range results {
 		d := prep.Deliveries[i]
-		input := DeliveryInput{DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: prep.EventRowID, Retry: prep.Retry}
+		input := DeliveryInput{Version: DeliveryV1, DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: prep.EventRowID, Retry: prep.Retry}
 		switch {
 		case r.err == nil && r.res.Outcome == OutcomeQueued:
 			children = append(children, childStart{planned: d, input: input})
 		case r.err == nil:
 			// Delivered, filtered or discarded: nothing more to do.
-		case isRetryable(r.err) && prep.Retry.MaximumAttempts > 1:
-			input.AttemptOffset = 1
-			input.ContinueAfter = retryDelay(r.err, prep.Retry, prep.Retry.Expiration)
+		case isRetryable(r.err) && (prep.Retry.MaximumAttempts > 1 || isInternal(r.err)):
+			// A failure of Hookflow's own made no attempt: the workflow makes it.
+			input.AttemptOffset = attemptOf(r.err)
+			input.ContinueAfter = nextDelay(r.err)
 			input.Continue = true
 			input.LastFailure = failureMessage(r.err)
 			children = append(children, childStart{planned: d, input: input})

@@ -52,7 +52,7 @@ func RedeliveryStart(d DeliveryRef) (client.StartWorkflowOptions, DeliveryInput)
 			),
 			Memo: map[string]any{"event_id": d.EventID, "redelivery": d.Series},
 		}, DeliveryInput{
-			DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, AttemptOffset: d.Attempts,
+			Version: DeliveryV1, DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, AttemptOffset: d.Attempts,
 		}
 }
 

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 )
 
@@ -43,8 +44,16 @@ type RetryPolicy struct {
 	BackoffCoefficient float64       `json:"backoff_coefficient"`
 	MaximumInterval    time.Duration `json:"maximum_interval"`
 	MaximumAttempts    int           `json:"maximum_attempts"`
-	// Expiration bounds the whole attempt series (Fynd: 48 hours).
+	// Expiration bounds the time a delivery spends attempting (Fynd: 48 hours); waiting
+	// for an inactive or blocked subscriber's release does not count.
 	Expiration time.Duration `json:"expiration"`
+}
+
+// DelayAfter is the wait the policy sets after the attempt numbered attempt fails:
+// InitialInterval after the first, growing by BackoffCoefficient up to MaximumInterval.
+func (p RetryPolicy) DelayAfter(attempt int) time.Duration {
+	d := float64(p.InitialInterval) * math.Pow(p.BackoffCoefficient, float64(max(attempt-1, 0)))
+	return time.Duration(min(d, float64(p.MaximumInterval)))
 }
 
 // PrepareInput is the input of the PrepareDeliveries activity.
@@ -76,6 +85,9 @@ type PrepareResult struct {
 
 // DeliveryInput is the input of DeliveryWorkflow.
 type DeliveryInput struct {
+	// Version is DeliveryV1 for every delivery started now; an input without it is of a
+	// run that started under older code, which it replays (see DeliveryV1).
+	Version      int         `json:"version,omitempty"`
 	DeliveryID   int64       `json:"delivery_id"`
 	SubscriberID int64       `json:"subscriber_id"`
 	EventRowID   int64       `json:"event_row_id"`
@@ -111,6 +123,16 @@ type DeliverInput struct {
 	// OutcomeQueued: the DeliveryWorkflow started for it marks it queued itself, under the
 	// lock that re-activation takes, so that its release cannot be missed.
 	Inline bool `json:"inline,omitempty"`
+	// Series is the attempt's series: with it the activity spaces and ends the series
+	// itself (DeliveryV1); without it (a run of older code) Temporal's retry policy does.
+	Series *AttemptSeries `json:"series,omitempty"`
+}
+
+// AttemptSeries is what an attempt knows of its series.
+type AttemptSeries struct {
+	Retry RetryPolicy `json:"retry"`
+	// Deadline is the end of the delivery's attempt window: no attempt is scheduled later.
+	Deadline time.Time `json:"deadline"`
 }
 
 // DeliverResult is the result of the Deliver activity. In inline-first mode it is what
@@ -141,17 +163,23 @@ type DeliveryResult struct {
 
 // Error types the Deliver activity fails with; DeliveryWorkflow tells them apart.
 const (
-	// ErrAttemptFailed: the attempt failed and may be retried.
+	// ErrAttemptFailed: the attempt failed. Its details hold the attempt's number, and
+	// NextRetryDelay the wait before the next; it is non-retryable when the attempts ran
+	// out.
 	ErrAttemptFailed = "AttemptFailed"
+	// ErrRetryPeriodEnded: the attempt failed and the next one would fall after the
+	// delivery's attempt window; no retry.
+	ErrRetryPeriodEnded = "RetryPeriodEnded"
 	// ErrRetryAfter: the attempt failed and its receiver sent Retry-After (the error's
-	// NextRetryDelay); its details hold the attempt's number. DeliveryWorkflow schedules
-	// the next attempt itself, holding the wait to its retry policy.
+	// NextRetryDelay); its details hold the attempt's number. Only for runs of older code
+	// (an attempt without a Series), whose workflow schedules the next attempt itself.
 	ErrRetryAfter = "RetryAfter"
 	// ErrSubscriberGone: the receiver answered 410 Gone; no retry, the subscriber is blocked.
 	ErrSubscriberGone = "SubscriberGone"
 	// ErrPermanent: the delivery cannot be made (e.g. its data vanished); no retry.
 	ErrPermanent = "PermanentFailure"
-	// ErrInternal: Hookflow's own failure (its database away or refusing a write); retried.
-	// Its message names the class only, since partners read it; the cause has the detail.
+	// ErrInternal: Hookflow's own failure (its database away or refusing a write, the
+	// event unreadable); the same attempt is made again after NextRetryDelay, and no
+	// attempt is counted. Its message names the class only; the cause has the detail.
 	ErrInternal = "InternalFailure"
 )

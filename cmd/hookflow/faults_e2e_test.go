@@ -310,6 +310,39 @@ func checkStoreSucceeded(t *testing.T, store *models.Store, subs []int64, events
 	})
 }
 
+// checkOneAttemptEach checks that every delivery of subs has exactly one recorded
+// attempt, numbered 1.
+func checkOneAttemptEach(t *testing.T, store *models.Store, subs []int64) {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := store.DeliveryIDs(ctx, models.DeliveryQuery{
+		Tenant: models.Tenant{OrganizationID: "org-1", ExtensionID: "ext-1"},
+		Start:  time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour), SubscriberIDs: subs,
+	}, 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := 0
+	for _, id := range ids {
+		as, err := store.ListAttempts(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(as) != 1 || as[0].Attempt != 1 {
+			if bad++; bad <= 5 {
+				numbers := make([]int, len(as))
+				for i, a := range as {
+					numbers[i] = a.Attempt
+				}
+				t.Errorf("delivery %d recorded attempts %v, want [1]: Hookflow's outage was billed to the receiver", id, numbers)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d deliveries recorded other attempts than [1]", bad, len(ids))
+	}
+}
+
 // tcpProxy forwards a loopback port to a database server; block makes the database
 // unreachable (open connections are cut, new ones refused) until unblock.
 type tcpProxy struct {
@@ -430,6 +463,9 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 		waitFor(t, 2*time.Minute, "every delivery", func() bool { return rc.unique() >= events*subs })
 		checkStoreSucceeded(t, s.Store(), ids, events)
+		// The receiver answered every request with 200: the outage was Hookflow's, and
+		// it used none of the receiver's attempts. Each delivery made attempt 1 only.
+		checkOneAttemptEach(t, s.Store(), ids)
 		// A POST whose attempt could not be recorded while the database was away is
 		// repeated; it went out before the database came back.
 		dups := rc.checkDuplicates(t, events*subs, []time.Time{restored})
