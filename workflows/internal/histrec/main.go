@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// olderCode matches the names of histories recorded under older workflow code.
+var olderCode = regexp.MustCompile(`-v[0-9]+\.json$`)
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("histrec", flag.ContinueOnError)
@@ -101,12 +105,17 @@ func recordMode(ctx context.Context, log *slog.Logger, bin, mode, out string) er
 	}
 	defer rcv.close()
 
-	// Histories of scenarios that no longer exist must not stay behind.
+	// Histories of scenarios that no longer exist must not stay behind. Histories of
+	// older workflow code (named *-v<N>.json, kept while runs of it may be open) cannot
+	// be recorded again and stay.
 	old, err := filepath.Glob(filepath.Join(out, mode+"-*.json"))
 	if err != nil {
 		return err
 	}
 	for _, f := range old {
+		if olderCode.MatchString(f) {
+			continue
+		}
 		if err := os.Remove(f); err != nil {
 			return err
 		}
