@@ -185,7 +185,7 @@ func (a *Activities) record(ctx context.Context, t *try, job *models.DeliveryJob
 		ErrorClass: resp.ErrorClass, ResponseBody: string(resp.Body),
 	}}
 	if !resp.OK() {
-		rec.Attempt.Error = truncate(resp.Message(), 1024)
+		rec.Attempt.Error = resp.Message() // the store keeps its first 1 KiB
 	}
 	keepBody(&rec, d, body)
 	if err := a.store.RecordAttempt(ctx, rec); err != nil {
@@ -331,16 +331,6 @@ func retryable(err error) error {
 	// The message is the error's class, safe to show: it becomes the delivery's last
 	// failure that partners read. The cause keeps the detail for Temporal UI.
 	return temporal.NewApplicationErrorWithCause("hookflow: "+models.ErrorMessage(err), workflows.ErrInternal, err)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // attemptClass names the outcome class of an attempt for the attempts metric.

@@ -22,13 +22,12 @@ import (
 
 // Engine implements the API's workflow operations on a Temporal client.
 type Engine struct {
-	client    client.Client
-	namespace string
+	client client.Client
 }
 
-// New returns an Engine using c in namespace.
-func New(c client.Client, namespace string) *Engine {
-	return &Engine{client: c, namespace: namespace}
+// New returns an Engine using c.
+func New(c client.Client) *Engine {
+	return &Engine{client: c}
 }
 
 // StartEvent starts an event's workflow; see producer.Start.

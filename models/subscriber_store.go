@@ -271,19 +271,3 @@ func (s *Store) SetSubscriberStatus(ctx context.Context, t Tenant, id int64, sta
 	}
 	return previous, nil
 }
-
-// SubscriberTenant returns the tenant and company of subscriber id, deleted or not.
-// Returns ENOTFOUND.
-func (s *Store) SubscriberTenant(ctx context.Context, id int64) (Tenant, int64, error) {
-	var row struct {
-		OrganizationID string
-		ExtensionID    string
-		CompanyID      int64
-	}
-	err := s.rdb.WithContext(ctx).Unscoped().Model(&Subscriber{}).Select("organization_id", "extension_id", "company_id").
-		Where("id = ?", id).Take(&row).Error
-	if err != nil {
-		return Tenant{}, 0, dbError(err, fmt.Sprintf("subscriber %d not found", id))
-	}
-	return Tenant{OrganizationID: row.OrganizationID, ExtensionID: row.ExtensionID}, row.CompanyID, nil
-}
