@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -48,7 +47,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 	d, sub := &job.Delivery, &job.Subscriber
 	resp := a.sender.Send(ctx, webhook.Request{
 		URL: sub.WebhookURL, Body: body, Secrets: sub.SigningSecrets(started),
-		MessageID: MessageID(d.ID), EventID: d.EventID, CustomHeaders: sub.CustomHeaders,
+		MessageID: webhook.DeliveryMessageID(d.ID), EventID: d.EventID, CustomHeaders: sub.CustomHeaders,
 		Timeout: sub.Timeout(), Now: started,
 	})
 	if err := a.record(ctx, t, job, ev, body, started, resp); err != nil {
@@ -277,12 +276,6 @@ func (a *Activities) render(ctx context.Context, ev *cachedEvent, se *models.Sub
 		}
 	}
 	return webhook.AppendBody(make([]byte, 0, len(payloadJSON)+512), ev.meta, contains, payloadJSON), "", ""
-}
-
-// MessageID is the webhook-id of a delivery: the same for every attempt and every
-// redelivery of it, so that receivers can drop duplicates.
-func MessageID(deliveryID int64) string {
-	return "msg_" + strconv.FormatInt(deliveryID, 10)
 }
 
 // FailDelivery records that a delivery failed for good and, when asked, blocks its

@@ -190,8 +190,8 @@ func TestDeliverAttempts(t *testing.T) {
 				t.Fatalf("Deliver = %+v, %v; want succeeded at attempt 1", res, err)
 			}
 			got := rc.requests()
-			if len(got) != 1 || got[0].Get("webhook-id") != activities.MessageID(f.deliveryID) {
-				t.Fatalf("receiver got %d requests (%v), want one with webhook-id %s", len(got), got, activities.MessageID(f.deliveryID))
+			if len(got) != 1 || got[0].Get("webhook-id") != webhook.DeliveryMessageID(f.deliveryID) {
+				t.Fatalf("receiver got %d requests (%v), want one with webhook-id %s", len(got), got, webhook.DeliveryMessageID(f.deliveryID))
 			}
 			// Done before: a redo sends nothing.
 			if res, err := f.deliver(1); err != nil || res.Outcome != workflows.OutcomeSucceeded || len(rc.requests()) != 1 {
@@ -257,8 +257,8 @@ func TestDeliverAttempts(t *testing.T) {
 					t.Fatalf("recorded attempts %v, want [1]", got)
 				}
 				for _, h := range rc.requests() {
-					if h.Get("webhook-id") != activities.MessageID(f.deliveryID) {
-						t.Fatalf("a try sent webhook-id %q, want %q", h.Get("webhook-id"), activities.MessageID(f.deliveryID))
+					if h.Get("webhook-id") != webhook.DeliveryMessageID(f.deliveryID) {
+						t.Fatalf("a try sent webhook-id %q, want %q", h.Get("webhook-id"), webhook.DeliveryMessageID(f.deliveryID))
 					}
 				}
 			})

@@ -38,7 +38,7 @@ func (s *Server) handleSubscriberPing(c *gin.Context) {
 		CreatedTimestamp: now.UnixMilli(), TraceID: id, CompanyID: sub.CompanyID,
 	}, doc.Keys(), payload.Marshal(doc))
 	resp := s.sender.Send(c.Request.Context(), webhook.Request{
-		URL: sub.WebhookURL, Body: body, Secrets: sub.SigningSecrets(now), MessageID: "msg_" + id, EventID: id,
+		URL: sub.WebhookURL, Body: body, Secrets: sub.SigningSecrets(now), MessageID: webhook.MessageID(id), EventID: id,
 		CustomHeaders: sub.CustomHeaders, Timeout: sub.Timeout(), Now: now,
 	})
 	out := pingResponse{Status: "FAILED", Code: resp.StatusCode, Message: resp.Message(),

@@ -66,3 +66,12 @@ func AppendBody(dst []byte, m EventMeta, contains []string, payloadJSON []byte) 
 	dst = append(dst, payloadJSON...)
 	return append(dst, '}')
 }
+
+// MessageID returns the webhook-id of the message that ref names: "msg_" and ref.
+func MessageID(ref string) string { return "msg_" + ref }
+
+// DeliveryMessageID returns the webhook-id of a delivery: the same for every attempt and
+// every redelivery of it, so that receivers can drop duplicates.
+func DeliveryMessageID(deliveryID int64) string {
+	return MessageID(strconv.FormatInt(deliveryID, 10))
+}
