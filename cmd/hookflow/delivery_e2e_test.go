@@ -123,9 +123,29 @@ func TestDeliveryEndToEnd(t *testing.T) {
 			if err != nil || len(attempts) != 1 || attempts[0].Attempt != 1 || attempts[0].ResponseCode != 200 || attempts[0].ResponseBody != `{"received":1}` {
 				t.Fatalf("attempts = %+v, %v", attempts, err)
 			}
-			time.Sleep(500 * time.Millisecond)
-			if n := len(rc.requests()); n != 1 {
-				t.Fatalf("receiver got %d requests, want exactly 1", n)
+			// A later event is the barrier: once it has arrived, a second POST of evt-1
+			// (from the resend, or a repeated attempt) would have been started before it.
+			later := map[string]any{"id": "evt-2", "event_slug": "company/product/create/v1",
+				"payload": json.RawMessage(`{"uid":7502}`)}
+			if code := s.call("POST", "/service/platform/webhook/v1.0/company/1/events", later, nil); code != 202 {
+				t.Fatalf("send the later event: %d", code)
+			}
+			waitFor(t, 30*time.Second, "the later event", func() bool {
+				for _, r := range rc.requests() {
+					if r.Header.Get("x-fp-event-id") == "evt-2" {
+						return true
+					}
+				}
+				return false
+			})
+			n := 0
+			for _, r := range rc.requests() {
+				if r.Header.Get("x-fp-event-id") == "evt-1" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("receiver got evt-1 %d times, want exactly once", n)
 			}
 		})
 	})

@@ -108,8 +108,9 @@ func TestGoneBlocksAndQueues(t *testing.T) {
 
 		// A new event for a blocked subscriber waits, and goes out on re-activation.
 		s.send("g2")
+		// Queued is the barrier: the attempt that queues it is the one that would have sent
+		// it, and nothing sends a queued delivery before its release.
 		waitFor(t, 20*time.Second, "the new delivery to queue", func() bool { return s.deliveryStatus(sub, "g2") == models.DeliveryQueued })
-		time.Sleep(300 * time.Millisecond)
 		if n := len(rc.requests()); n != 1 {
 			t.Fatalf("a blocked subscriber got a request (%d in all)", n)
 		}
