@@ -110,7 +110,8 @@ func runNodeProducer(t *testing.T, dir string, s *stack, starts []nodeStart) []n
 // ones — a payload that is not an object (checked in workflow code), a slug outside the
 // catalogue (checked by PrepareDeliveries), another workflow id than the contract's, a
 // company id of the wrong JSON type (refused by the SDK's decoding) — end Failed at
-// once, naming the field, with nothing stored.
+// once, naming the field, with nothing stored. Sent again under the recommended id reuse
+// policy, a corrected event is delivered and a delivered one is a duplicate.
 func TestNodeProducer(t *testing.T) {
 	dir := mustNodeProducer(t)
 	forEachMode(t, func(t *testing.T, mode string) {
@@ -174,7 +175,17 @@ func TestNodeProducer(t *testing.T) {
 				}
 			}
 
-			waitFor(t, 30*time.Second, "both deliveries", func() bool { return len(rc.requests()) >= 2 })
+			// A failed event's id may be sent again, corrected (docs/PRODUCERS.md: the id
+			// reuse policy ALLOW_DUPLICATE_FAILED_ONLY); a delivered one is a duplicate.
+			again := runNodeProducer(t, dir, s, []nodeStart{
+				{Event: map[string]any{"company_id": 1, "id": "node-bad-payload", "slug": "company/product/create/v1", "payload": map[string]any{"uid": 2}}},
+				{Event: map[string]any{"company_id": 1, "id": "node-1", "slug": "company/product/create/v1", "payload": map[string]any{"uid": 3}}},
+			})
+			if again[0].Status != "completed" || again[1].Status != "duplicate" {
+				t.Fatalf("sent again: %+v, want the corrected event completed and the delivered one a duplicate", again)
+			}
+
+			waitFor(t, 30*time.Second, "three deliveries", func() bool { return len(rc.requests()) >= 3 })
 			bodies := map[string][]byte{}
 			for _, req := range rc.requests() {
 				if !verifyFP("lifecycle-secret", req.Body, req.Header.Get("x-fp-signature")) || !verifyStandard("lifecycle-secret", req.Header, req.Body) {
@@ -190,13 +201,16 @@ func TestNodeProducer(t *testing.T) {
 				t.Errorf("the Node producer's trace id is not in %s", bodies["node-1"])
 			}
 			deliveries := s.deliveries(sub)
-			for _, m := range malformed {
+			for _, m := range malformed[1:] {
 				if _, ok := deliveries[m.eventID]; ok {
 					t.Errorf("%s: a delivery was planned", m.eventID)
 				}
 			}
-			if len(deliveries) != 2 {
-				t.Errorf("%d deliveries, want 2 (api-1, node-1): %v", len(deliveries), deliveries)
+			if len(deliveries) != 3 {
+				t.Errorf("%d deliveries, want 3 (api-1, node-1, node-bad-payload corrected): %v", len(deliveries), deliveries)
+			}
+			if n := len(rc.requests()); n != 3 {
+				t.Errorf("the receiver got %d requests, want 3", n)
 			}
 		})
 	})

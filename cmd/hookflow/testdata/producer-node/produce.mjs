@@ -35,7 +35,9 @@ for (const { workflow_id, event } of spec.events) {
       taskQueue: 'hookflow',
       workflowId,
       args: [input],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // The id is the idempotency key: a started or completed event is a duplicate,
+      // one that failed (an invalid input) may be sent again, corrected.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: [
         { key: eventSlug, value: String(event.slug) },
