@@ -239,3 +239,31 @@ func TestEventWorkflowSlugNotInCatalogue(t *testing.T) {
 		t.Fatalf("PrepareDeliveries ran %d times, want once", calls)
 	}
 }
+
+// BenchmarkValidateEventInput measures the check every event workflow's first run makes
+// in workflow code (and again on each replay of its first task): a ~1 KiB payload, as
+// the benchmarks send, and the largest one.
+func BenchmarkValidateEventInput(b *testing.B) {
+	const benchItem = `{"sku":"NK-PEG40-BLK","quantity":1,"price":9596.5},`
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+	}{
+		{"1KiB", []byte(`{"uid":7501,"item_code":"NK-PEG40-BLK","name":"Air Zoom Pegasus 40","slug":"air-zoom-pegasus-40","brand":{"uid":238,"name":"Nike","logo":"https://cdn.example.com/brands/nike.png"},"category":{"uid":31,"name":"Running Shoes","slug":"running-shoes"},"price":{"currency":"INR","marked":11995,"effective":9596,"discount_percent":20},"sizes":[{"size":"UK 8","quantity":12,"sellable":true},{"size":"UK 9","quantity":3,"sellable":true}],"images":["https://cdn.example.com/p/7501/1.jpg","https://cdn.example.com/p/7501/2.jpg"],"tags":["running","men"],"is_active":true,"created_on":"2024-05-01T09:30:00Z","modified_on":"2024-05-02T10:15:00Z","description":"` + strings.Repeat("a", 300) + `"}`)},
+		{"1MiB", []byte(`{"items":[` + strings.Repeat(benchItem, (models.MaxPayloadBytes-100)/len(benchItem)) + `{}]}`)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ev := validEvent()
+			ev.Payload = tc.payload
+			in := workflows.EventInput{Event: ev}
+			id := workflows.EventWorkflowID(ev.CompanyID, ev.ID)
+			b.SetBytes(int64(len(tc.payload)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := workflows.ValidateEventInput(in, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
