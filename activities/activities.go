@@ -23,6 +23,7 @@ import (
 
 // Store is what the activities need of the database.
 type Store interface {
+	ListEventTypes(ctx context.Context) ([]models.EventType, error)
 	StoreEvent(ctx context.Context, ev *models.Event) (bool, error)
 	EventByRowID(ctx context.Context, id int64) (*models.Event, error)
 	PlanDeliveries(ctx context.Context, ev *models.Event, after int64, limit int, workflowID func(int64) string) ([]models.PlannedDelivery, int64, error)
@@ -71,6 +72,7 @@ type Activities struct {
 	log       *slog.Logger
 	now       func() time.Time
 	events    *eventCache
+	catalogue catalogue // the slugs PrepareDeliveries has seen in the catalogue
 
 	temporal           Temporal
 	notifier           Notifier

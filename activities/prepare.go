@@ -15,6 +15,11 @@ import (
 // its subscribers. It returns the deliveries to start — those that are not already over,
 // such as the ones discarded because their subscriber is inactive — and the deployment's
 // retry policy. It is idempotent, so Temporal may retry it freely.
+//
+// Before storing the event it checks that the catalogue has its slug, which the REST
+// API checked already but a producer that started the workflow itself may not have: an
+// unknown slug fails for good (workflows.ErrPermanent, the field in the details) and
+// nothing is stored. Database errors are retried.
 func (a *Activities) PrepareDeliveries(ctx context.Context, in workflows.PrepareInput) (workflows.PrepareResult, error) {
 	ev := &models.Event{
 		ID: in.Event.RowID, CompanyID: in.Event.CompanyID, EventID: in.Event.ID, Slug: in.Event.Slug,
@@ -22,6 +27,14 @@ func (a *Activities) PrepareDeliveries(ctx context.Context, in workflows.Prepare
 		AcceptedAt: in.Event.AcceptedAt.UTC(), WorkflowID: activity.GetInfo(ctx).WorkflowExecution.ID,
 	}
 	if ev.ID == 0 {
+		known, err := a.catalogue.has(ctx, a.store, ev.Slug)
+		if err != nil {
+			return workflows.PrepareResult{}, retryable(err)
+		}
+		if !known {
+			a.log.WarnContext(ctx, "event refused: its slug is not in the catalogue", "event_id", ev.EventID, "workflow_id", ev.WorkflowID)
+			return workflows.PrepareResult{}, notInCatalogue(ev.Slug)
+		}
 		// The payload was canonical when accepted, but a JSON payload converter on the way
 		// may have re-escaped it (encoding/json escapes <, > and &); store what receivers get.
 		canonical, err := payload.Canonicalize(ev.Payload)

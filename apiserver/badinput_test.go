@@ -122,6 +122,9 @@ func TestBadInputEvents(t *testing.T) {
 		// Sizes.
 		{"Body20MB", big, 413, "body"},
 		{"PayloadOver1MiB", eventJSON(`{"s":"` + strings.Repeat("a", 1<<20) + `"}`), 413, "payload"},
+		// 256 KiB as sent, 1.1 MiB in canonical form (1e20 is 21 digits there), the bytes
+		// stored and delivered, where the event workflow's limit applies.
+		{"PayloadOver1MiBCanonical", eventJSON(`{"a":[` + strings.Repeat("1e20,", 1<<20/20) + `0]}`), 413, "payload"},
 
 		// Text that is not UTF-8.
 		{"InvalidUTF8InPayload", eventJSON("{\"s\":\"caf\xe9\"}"), 400, "payload.s"},

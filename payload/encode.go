@@ -242,6 +242,9 @@ func appendMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
 		return dst, errTooDeep()
 	}
 	keys := make([]string, 0, len(m))
+	// The keys are sorted before use, so the order of this range does not matter:
+	// workflow code (the event workflow's payload check) may encode.
+	//workflowcheck:ignore
 	for k := range m {
 		keys = append(keys, k)
 	}

@@ -19,12 +19,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/payload"
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// MaxPayloadBytes is the largest payload accepted (as sent, before canonicalisation).
-const MaxPayloadBytes = 1 << 20
+// MaxPayloadBytes is the largest payload accepted, as sent and in canonical form.
+const MaxPayloadBytes = models.MaxPayloadBytes
 
 // Event is an event to emit.
 type Event struct {
@@ -60,39 +59,37 @@ func Emit(ctx context.Context, c client.Client, ev Event) (Result, error) {
 }
 
 // Prepare validates ev and returns the event workflow's input: the canonical payload,
-// a trace id, and the acceptance time.
+// a trace id, and the acceptance time. The rules are the event's own (package models'
+// Validate* functions and workflows.CanonicalPayload), which the event workflow applies
+// again to an input that a producer started it with directly; here the fields carry
+// the names of the REST API's request body.
 func Prepare(ev Event, now time.Time) (workflows.EventInput, error) {
 	var v models.Validation
-	if ev.CompanyID <= 0 {
-		v.Add("company_id", "must be a positive integer")
+	if err := models.ValidateCompanyID(ev.CompanyID); err != nil {
+		v.Add("company_id", "%v", err)
 	}
 	if ev.ID == "" {
 		ev.ID = newID()
 	} else if err := models.ValidateEventID(ev.ID); err != nil {
 		v.Add("id", "%v", err)
 	}
-	if ev.Slug == "" {
-		v.Add("event_slug", "is required")
-	} else if _, err := models.ParseSlug(ev.Slug); err != nil {
+	if err := models.ValidateEventSlug(ev.Slug); err != nil {
 		v.Add("event_slug", "%v", err)
 	}
-	if len(ev.ApplicationID) > 128 {
-		v.Add("application_id", "must be at most 128 characters")
+	if err := models.ValidateApplicationID(ev.ApplicationID); err != nil {
+		v.Add("application_id", "%v", err)
 	}
-	var canonical []byte
+	// The size as sent first, before decoding anything that large; then, in
+	// CanonicalPayload, the size in canonical form, which is the event workflow's rule.
+	if len(ev.Payload) > MaxPayloadBytes {
+		return workflows.EventInput{}, payloadTooLarge()
+	}
+	canonical, err := workflows.CanonicalPayload(ev.Payload)
 	switch {
-	case len(ev.Payload) == 0:
-		v.Add("payload", "is required")
-	case len(ev.Payload) > MaxPayloadBytes:
-		return workflows.EventInput{}, &models.Error{Code: models.ETOOLARGE, Message: fmt.Sprintf("payload exceeds %d bytes", MaxPayloadBytes),
-			Fields: []models.FieldError{{Field: "payload", Message: fmt.Sprintf("must be at most %d bytes", MaxPayloadBytes)}}}
-	default:
-		doc, err := payload.DecodeObject(ev.Payload)
-		if err != nil {
-			v.Add("payload", "%v", err)
-		} else {
-			canonical = payload.Marshal(doc)
-		}
+	case errors.Is(err, workflows.ErrPayloadTooLarge):
+		return workflows.EventInput{}, payloadTooLarge()
+	case err != nil:
+		v.Add("payload", "%v", err)
 	}
 	if err := v.Err(); err != nil {
 		return workflows.EventInput{}, err
@@ -101,6 +98,11 @@ func Prepare(ev Event, now time.Time) (workflows.EventInput, error) {
 		CompanyID: ev.CompanyID, ID: ev.ID, Slug: ev.Slug, ApplicationID: ev.ApplicationID,
 		TraceID: newID(), AcceptedAt: now.UTC(), Payload: canonical,
 	}}, nil
+}
+
+func payloadTooLarge() error {
+	return &models.Error{Code: models.ETOOLARGE, Message: fmt.Sprintf("payload exceeds %d bytes", MaxPayloadBytes),
+		Fields: []models.FieldError{{Field: "payload", Message: fmt.Sprintf("must be at most %d bytes", MaxPayloadBytes)}}}
 }
 
 // WorkflowID returns the event workflow id of a prepared input.

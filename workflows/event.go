@@ -37,8 +37,17 @@ const (
 // finish: children are abandoned on purpose (ParentClosePolicy ABANDON), so a slow
 // subscriber never holds the event open. Events with more than FanOutPage subscribers
 // continue as new.
+//
+// Any service may start it (the REST API is one such producer), so it first checks its
+// input as the API does (ValidateEventInput) and fails at once, without retrying, with
+// an ErrInvalidEvent error naming the fields at fault; PrepareDeliveries refuses a slug
+// that the catalogue does not know the same way, storing nothing. docs/PRODUCERS.md is
+// the contract.
 func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
 	logger := workflow.GetLogger(ctx)
+	if err := checkEventInput(ctx, in); err != nil {
+		return EventResult{}, err
+	}
 	// A local activity: it runs in the workflow task that starts the event, and its input
 	// (the payload, up to 1 MiB) is not written to the history a second time.
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -56,7 +65,7 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
 		Event: in.Event, Cursor: in.Cursor, Limit: FanOutPage,
 	}).Get(ctx, &prep)
 	if err != nil {
-		return EventResult{}, err
+		return EventResult{}, preparationFailure(err)
 	}
 
 	var children []childStart

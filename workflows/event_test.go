@@ -36,7 +36,7 @@ func TestEventWorkflow(t *testing.T) {
 				children = append(children, in)
 				return workflows.DeliveryResult{Outcome: workflows.OutcomeSucceeded}, nil
 			})
-		env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{Event: ev})
+		executeEvent(env, workflows.EventInput{Event: ev})
 		var res workflows.EventResult
 		mustResult(t, env, &res)
 		if res.Deliveries != 2 {
@@ -52,7 +52,7 @@ func TestEventWorkflow(t *testing.T) {
 		env := newEnv(t)
 		env.OnActivity(workflows.ActivityPrepareDeliveries, mock.Anything, mock.Anything).Return(
 			workflows.PrepareResult{EventRowID: 5, Next: 1000, Retry: testRetry}, nil).Once()
-		env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{Event: ev})
+		executeEvent(env, workflows.EventInput{Event: ev})
 		err := env.GetWorkflowError()
 		if !workflow.IsContinueAsNewError(err) {
 			t.Fatalf("error = %v, want continue-as-new", err)
@@ -63,7 +63,7 @@ func TestEventWorkflow(t *testing.T) {
 		env := newEnv(t)
 		env.OnActivity(workflows.ActivityPrepareDeliveries, mock.Anything, mock.Anything).Return(
 			workflows.PrepareResult{EventRowID: 5, Retry: testRetry}, nil).Once()
-		env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{Event: ev})
+		executeEvent(env, workflows.EventInput{Event: ev})
 		var res workflows.EventResult
 		mustResult(t, env, &res)
 		if res.Deliveries != 0 {

@@ -13,6 +13,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -37,7 +38,8 @@ func TestReplay(t *testing.T) {
 	logger := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	for _, h := range mustLoadHistories(t) {
 		t.Run(h.name, func(t *testing.T) {
-			if err := replayer.ReplayWorkflowHistory(logger, h.history); err != nil {
+			opts := sdkworker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: h.workflowID}}
+			if err := replayer.ReplayWorkflowHistoryWithOptions(logger, h.history, opts); err != nil {
 				t.Fatalf("replay %s: %v", h.file, err)
 			}
 		})
@@ -67,7 +69,10 @@ type savedHistory struct {
 	name         string // the file name without .json
 	mode         string // from the file name
 	workflowType string // from its WorkflowExecutionStarted event
-	history      *historypb.History
+	// workflowID is the id the workflow ran under, where the workflow checks it (an
+	// event's, from its input); empty for the replayer's default.
+	workflowID string
+	history    *historypb.History
 }
 
 // mustLoadHistories reads every file of historiesDir, checking that its name starts with
@@ -100,6 +105,15 @@ func mustLoadHistories(tb testing.TB) []savedHistory {
 		h.workflowType = events[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName()
 		if h.workflowType == "" {
 			tb.Fatalf("%s: the history does not start with WorkflowExecutionStarted", file)
+		}
+		if h.workflowType == workflows.EventWorkflowName {
+			// The saved history does not hold the workflow id, which EventWorkflow checks
+			// against its input (EventWorkflowID).
+			var in workflows.EventInput
+			if err := converter.GetDefaultDataConverter().FromPayloads(events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+				tb.Fatalf("%s: read the input: %v", file, err)
+			}
+			h.workflowID = workflows.EventWorkflowID(in.Event.CompanyID, in.Event.ID)
 		}
 		for _, mode := range deliveryModes {
 			if strings.HasPrefix(h.name, mode+"-") {

@@ -146,7 +146,7 @@ func TestRetryAfterHeldToThePolicy(t *testing.T) {
 				child = in
 				return workflows.DeliveryWorkflow(ctx, in)
 			})
-		env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{Event: workflows.Event{
+		executeEvent(env, workflows.EventInput{Event: workflows.Event{
 			CompanyID: 1, ID: "e1", Slug: "company/product/create/v1", AcceptedAt: time.Unix(1700000000, 0), Payload: []byte(`{}`)}})
 		var res workflows.EventResult
 		mustResult(t, env, &res)
