@@ -8,9 +8,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// OutcomePending is the status a delivery has in Temporal UI until it ends.
-const OutcomePending = "pending"
-
 // deliverStartToClose bounds one attempt: the longest subscriber timeout (30 s) plus room
 // for loading the delivery and recording the attempt.
 const deliverStartToClose = 45 * time.Second

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"strconv"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -113,14 +112,8 @@ func startChildren(ctx workflow.Context, ev Event, children []childStart) error 
 			TaskQueue:             TaskQueue,
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				SearchEventSlug.ValueSet(ev.Slug),
-				SearchCompanyID.ValueSet(strconv.FormatInt(ev.CompanyID, 10)),
-				SearchSubscriberID.ValueSet(strconv.FormatInt(d.SubscriberID, 10)),
-				SearchOrganizationID.ValueSet(d.OrganizationID),
-				SearchDeliveryStatus.ValueSet(OutcomePending),
-			),
-			Memo: map[string]any{"subscriber_name": d.Name, "webhook_url": d.URL, "event_id": ev.ID},
+			TypedSearchAttributes: deliveryAttributes(ev.Slug, ev.CompanyID, d.SubscriberID, d.OrganizationID),
+			Memo:                  map[string]any{"subscriber_name": d.Name, "webhook_url": d.URL, "event_id": ev.ID},
 		})
 		futures[i] = workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, c.input)
 	}

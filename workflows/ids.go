@@ -58,6 +58,17 @@ var (
 	SearchDeliveryStatus = temporal.NewSearchAttributeKeyKeyword("HookflowDeliveryStatus")
 )
 
+// deliveryAttributes are the search attributes a delivery's workflow starts with.
+func deliveryAttributes(slug string, companyID, subscriberID int64, organizationID string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		SearchEventSlug.ValueSet(slug),
+		SearchCompanyID.ValueSet(strconv.FormatInt(companyID, 10)),
+		SearchSubscriberID.ValueSet(strconv.FormatInt(subscriberID, 10)),
+		SearchOrganizationID.ValueSet(organizationID),
+		SearchDeliveryStatus.ValueSet(OutcomePending),
+	)
+}
+
 // SearchAttributes lists every custom search attribute with its type, for registration.
 func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{

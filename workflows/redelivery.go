@@ -43,14 +43,8 @@ func RedeliveryStart(d DeliveryRef) (client.StartWorkflowOptions, DeliveryInput)
 			ID:                    DeliveryWorkflowID(d.CompanyID, d.EventID, d.SubscriberID, d.Series),
 			TaskQueue:             TaskQueue,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				SearchEventSlug.ValueSet(d.EventSlug),
-				SearchCompanyID.ValueSet(strconv.FormatInt(d.CompanyID, 10)),
-				SearchSubscriberID.ValueSet(strconv.FormatInt(d.SubscriberID, 10)),
-				SearchOrganizationID.ValueSet(d.OrganizationID),
-				SearchDeliveryStatus.ValueSet(OutcomePending),
-			),
-			Memo: map[string]any{"event_id": d.EventID, "redelivery": d.Series},
+			TypedSearchAttributes: deliveryAttributes(d.EventSlug, d.CompanyID, d.SubscriberID, d.OrganizationID),
+			Memo:                  map[string]any{"event_id": d.EventID, "redelivery": d.Series},
 		}, DeliveryInput{
 			Version: DeliveryV1, DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, AttemptOffset: d.Attempts,
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/hookflow/hookflow/models"
 )
 
 // Event is an accepted event as it travels through the event workflow.
@@ -103,14 +105,17 @@ type DeliveryInput struct {
 	LastFailure string `json:"last_failure,omitempty"`
 }
 
-// Delivery outcomes, as the Deliver activity reports them and as DeliveryWorkflow ends.
+// Delivery outcomes, as the Deliver activity reports them, as DeliveryWorkflow ends and
+// as its HookflowDeliveryStatus search attribute shows them: they are the delivery
+// statuses of package models, which the delivery row records.
 const (
-	OutcomeSucceeded   = "succeeded"
-	OutcomeFailed      = "failed"
-	OutcomeFiltered    = "filtered"
-	OutcomeFilterError = "filter_error"
-	OutcomeQueued      = "queued"
-	OutcomeDiscarded   = "discarded"
+	OutcomePending     = models.DeliveryPending // until the delivery ends
+	OutcomeSucceeded   = models.DeliverySucceeded
+	OutcomeFailed      = models.DeliveryFailed
+	OutcomeFiltered    = models.DeliveryFiltered
+	OutcomeFilterError = models.DeliveryFilterFail
+	OutcomeQueued      = models.DeliveryQueued
+	OutcomeDiscarded   = models.DeliveryDiscarded
 )
 
 // DeliverInput is the input of the Deliver activity.
