@@ -105,10 +105,15 @@ func sendMessage(c *smtp.Client, host string, auth smtp.Auth, from, to string, m
 	return w.Close()
 }
 
-// contextError prefers ctx's error to the one a closed connection produced.
+// contextError prefers ctx's error to the one a closed connection produced. The
+// connection's deadline is ctx's, and its timer may fire a moment before ctx's own: an
+// i/o timeout at or after the deadline is ctx's deadline too.
 func contextError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
 	}
 	return err
 }
