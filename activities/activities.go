@@ -33,11 +33,13 @@ type Store interface {
 	HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, run models.Run) (models.HoldResult, error)
 	RecordAttempt(ctx context.Context, rec models.AttemptRecord) error
 	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
-	BlockSubscriber(ctx context.Context, id int64, reason string) (bool, error)
+	RecordDeliveryFailed(ctx context.Context, deliveryID int64, reason string, run models.Run) (bool, error)
+	BlockSubscriberWithAlert(ctx context.Context, id int64, reason string, alert func(*models.Subscriber) *models.Notification) (bool, *models.Notification, error)
 	QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]models.Delivery, error)
 	Installed(ctx context.Context, org, ext string, company int64) (bool, error)
 	MarkReleased(ctx context.Context, id int64) error
-	CreateNotification(ctx context.Context, n *models.Notification) error
+	UnsentNotifications(ctx context.Context, deliveryID int64, maxSends int) ([]models.Notification, error)
+	BeginNotificationSend(ctx context.Context, id int64) error
 	MarkNotificationSent(ctx context.Context, id int64, sendErr error) error
 	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
 	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error

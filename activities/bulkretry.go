@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -20,24 +19,19 @@ const bulkWindow = 10
 // BulkRetry redelivers the deliveries a retry job selects, in id order, at most
 // bulkWindow awaiting their first attempt at a time. Deliveries still under way are
 // skipped. The job row records progress after every page; a retried activity resumes
-// from it.
+// from it. A job whose stored filters cannot be read is marked failed with the reason
+// and fails without retry (ErrPermanent), redelivering nothing.
 func (a *Activities) BulkRetry(ctx context.Context, in workflows.BulkRetryInput) (workflows.BulkRetryResult, error) {
-	if a.temporal == nil {
-		return workflows.BulkRetryResult{}, errors.New("bulk retry: no Temporal client configured")
-	}
 	job, err := a.store.GetRetryJob(ctx, models.Tenant{}, in.JobID)
 	if err != nil {
 		return workflows.BulkRetryResult{}, retryable(err)
 	}
-	q := models.DeliveryQuery{
-		Tenant: models.Tenant{OrganizationID: job.OrganizationID, ExtensionID: job.ExtensionID},
-		Start:  job.StartDate, End: job.EndDate, Status: job.Status,
+	q, err := job.Query()
+	if err != nil {
+		return workflows.BulkRetryResult{}, a.failRetryJob(ctx, job, err)
 	}
-	if len(job.SubscriberIDs) > 0 {
-		_ = json.Unmarshal(job.SubscriberIDs, &q.SubscriberIDs)
-	}
-	if len(job.EventSlugs) > 0 {
-		_ = json.Unmarshal(job.EventSlugs, &q.EventSlugs)
+	if a.temporal == nil {
+		return workflows.BulkRetryResult{}, errors.New("bulk retry: no Temporal client configured")
 	}
 	settled := 0
 	if job.LastDeliveryID == 0 && job.Status == models.DeliveryFailed {
@@ -93,6 +87,19 @@ func (a *Activities) BulkRetry(ctx context.Context, in workflows.BulkRetryInput)
 	}
 	a.log.InfoContext(ctx, "bulk retry done", "retry_id", job.ID, "redelivered", job.Redelivered, "skipped", job.Skipped)
 	return a.result(job), nil
+}
+
+// failRetryJob records on the job that it cannot run, so that GET …/retry/{id} reports it
+// failed and why, and returns the permanent error that ends its workflow. Until the
+// record is stored the error is retryable: a job must not end without saying so.
+func (a *Activities) failRetryJob(ctx context.Context, job *models.RetryJob, cause error) error {
+	msg := models.ErrorMessage(cause)
+	job.State, job.Error = models.RetryFailed, truncate(msg, 1024)
+	if err := a.store.UpdateRetryJob(ctx, job); err != nil {
+		return retryable(err)
+	}
+	a.log.ErrorContext(ctx, "bulk retry refused", "retry_id", job.ID, "error", msg)
+	return temporal.NewNonRetryableApplicationError(msg, workflows.ErrPermanent, cause)
 }
 
 func (a *Activities) result(j *models.RetryJob) workflows.BulkRetryResult {

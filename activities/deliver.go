@@ -279,31 +279,35 @@ func (a *Activities) render(ctx context.Context, ev *cachedEvent, se *models.Sub
 }
 
 // FailDelivery records that a delivery failed for good and, when asked, blocks its
-// subscriber so that new deliveries queue until a user re-activates it.
+// subscriber so that new deliveries queue until a user re-activates it. The block and its
+// alert are stored together; then every try mails the alerts of this delivery's block not
+// sent yet (see sendAlerts and AlertSendTries), so that an alert is sent at least once
+// even when a try fails or dies after the block.
 func (a *Activities) FailDelivery(ctx context.Context, in workflows.FailInput) error {
 	info := activity.GetInfo(ctx)
 	run := models.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}
-	if err := a.store.FinishDelivery(ctx, in.DeliveryID, models.DeliveryFailed, in.Reason, run); err != nil {
+	failed, err := a.store.RecordDeliveryFailed(ctx, in.DeliveryID, in.Reason, run)
+	if err != nil {
 		return retryable(err)
 	}
-	a.metrics.Delivery(models.DeliveryFailed)
-	a.log.WarnContext(ctx, "delivery failed", "delivery_id", in.DeliveryID, "subscriber_id", in.SubscriberID, "reason", in.Reason)
+	if failed {
+		a.metrics.Delivery(models.DeliveryFailed)
+		a.log.WarnContext(ctx, "delivery failed", "delivery_id", in.DeliveryID, "subscriber_id", in.SubscriberID, "reason", in.Reason)
+	}
 	if !in.Block {
 		return nil
 	}
-	blocked, err := a.store.BlockSubscriber(ctx, in.SubscriberID, in.Reason)
+	blocked, n, err := a.store.BlockSubscriberWithAlert(ctx, in.SubscriberID, in.Reason, func(sub *models.Subscriber) *models.Notification {
+		return blockedAlert(sub, in.DeliveryID, in.Reason)
+	})
 	if err != nil {
 		return retryable(err)
 	}
-	if !blocked {
-		return nil
+	if blocked {
+		a.log.WarnContext(ctx, "subscriber blocked", "subscriber_id", in.SubscriberID, "delivery_id", in.DeliveryID, "reason", in.Reason,
+			"notification_id", n.ID, "has_email", n.Email != "")
 	}
-	a.log.WarnContext(ctx, "subscriber blocked", "subscriber_id", in.SubscriberID, "reason", in.Reason)
-	sub, err := a.store.SubscriberByID(ctx, in.SubscriberID)
-	if err != nil {
-		return retryable(err)
-	}
-	return retryable(a.notifyBlocked(ctx, sub, in.Reason))
+	return a.sendAlerts(ctx, in.DeliveryID)
 }
 
 // RetryPolicy returns the deployment's delivery retry policy, for deliveries started

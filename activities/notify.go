@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/workflows"
 )
 
 // Notifier sends a stored notification to its e-mail address.
@@ -105,37 +108,84 @@ func sendMessage(c *smtp.Client, host string, auth smtp.Auth, from, to string, m
 	return w.Close()
 }
 
-// contextError prefers ctx's error to the one a closed connection produced.
+// contextError prefers ctx's error to the one a closed connection produced. The
+// connection's deadline is ctx's, and its timer may fire a moment before ctx's own: an
+// i/o timeout at or after the deadline is ctx's deadline too.
 func contextError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+	}
 	return err
 }
 
-// notifyBlocked stores and logs the alert that a subscriber was blocked, and mails it
-// when a notifier is configured. A mail that cannot be sent is recorded on the
-// notification; it does not fail the delivery's bookkeeping.
-func (a *Activities) notifyBlocked(ctx context.Context, sub *models.Subscriber, reason string) error {
-	n := &models.Notification{
-		OrganizationID: sub.OrganizationID, ExtensionID: sub.ExtensionID, SubscriberID: sub.ID,
-		Kind: models.NotifySubscriberBlocked, Email: sub.EmailID,
+// AlertSendTries bounds the tries to mail one alert. FailDelivery, which sends the alert
+// of the block it records, is retried without limit, so a mail server that cannot be
+// reached would otherwise hold the delivery's workflow open forever: after this many
+// failed tries (about 15 s of the activity's backoff for a refused connection, at most
+// about a minute for one that hangs) the alert stays stored, unsent, with its last error,
+// and the delivery completes.
+const AlertSendTries = 5
+
+// alertSendTimeout bounds one try to mail an alert, well inside FailDelivery's 30 s
+// start-to-close timeout, so that the outcome of a hung send is still recorded.
+const alertSendTimeout = 10 * time.Second
+
+// blockedAlert is the notification that sub was blocked because delivery deliveryID
+// failed for reason.
+func blockedAlert(sub *models.Subscriber, deliveryID int64, reason string) *models.Notification {
+	return &models.Notification{
+		DeliveryID: deliveryID, Kind: models.NotifySubscriberBlocked, Email: sub.EmailID,
 		Subject: fmt.Sprintf("Webhook %q is blocked", sub.Name),
 		Message: fmt.Sprintf("Hookflow blocked the webhook %q (subscriber %d, %s) because %s.\n\n"+
 			"New events for it are queued, not lost. Fix the endpoint, then re-activate the webhook "+
 			"(PATCH …/subscriber/%d with {\"status\":\"active\"}) to send the queued events, oldest first.",
 			sub.Name, sub.ID, sub.WebhookURL, reason, sub.ID),
 	}
-	if err := a.store.CreateNotification(ctx, n); err != nil {
-		return err
-	}
-	a.log.WarnContext(ctx, "notification", "kind", n.Kind, "subscriber_id", sub.ID, "notification_id", n.ID, "has_email", n.Email != "")
-	if a.notifier == nil || n.Email == "" {
+}
+
+// sendAlerts mails the alerts that delivery deliveryID's failure raised and that are not
+// sent yet, when a notifier is configured. Each try is counted before it is made and its
+// outcome recorded; a sent alert is not sent again. It fails (so that Temporal retries
+// FailDelivery) while an alert could not be sent and has tries left.
+func (a *Activities) sendAlerts(ctx context.Context, deliveryID int64) error {
+	if a.notifier == nil {
 		return nil
 	}
-	sendErr := a.notifier.Send(ctx, n)
-	if sendErr != nil {
-		a.log.WarnContext(ctx, "notification not sent", "notification_id", n.ID, "error", sendErr)
+	unsent, err := a.store.UnsentNotifications(ctx, deliveryID, AlertSendTries)
+	if err != nil {
+		return retryable(err)
 	}
-	return a.store.MarkNotificationSent(ctx, n.ID, sendErr)
+	var retry error
+	for i := range unsent {
+		n := &unsent[i]
+		if err := a.store.BeginNotificationSend(ctx, n.ID); err != nil {
+			return retryable(err)
+		}
+		sendCtx, cancel := context.WithTimeout(ctx, alertSendTimeout)
+		sendErr := a.notifier.Send(sendCtx, n)
+		cancel()
+		if err := a.store.MarkNotificationSent(ctx, n.ID, sendErr); err != nil {
+			// Sent or not, the next try sends it again: at least once.
+			return retryable(err)
+		}
+		log := a.log.With("notification_id", n.ID, "subscriber_id", n.SubscriberID, "delivery_id", deliveryID, "attempt", n.SendAttempts+1)
+		switch {
+		case sendErr == nil:
+			log.InfoContext(ctx, "notification sent")
+		case n.SendAttempts+1 >= AlertSendTries:
+			log.ErrorContext(ctx, "notification not sent; giving up", "error", sendErr)
+		default:
+			log.WarnContext(ctx, "notification not sent; will retry", "error", sendErr)
+			retry = sendErr
+		}
+	}
+	if retry != nil {
+		// The message is what partners may see as the delivery's last failure; the cause,
+		// with the mail server's answer, is for operators.
+		return temporal.NewApplicationErrorWithCause("hookflow: the alert could not be mailed yet", workflows.ErrInternal, retry)
+	}
+	return nil
 }

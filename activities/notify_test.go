@@ -19,6 +19,19 @@ import (
 // to got.
 func startSMTP(t *testing.T, hang bool, got func(string)) string {
 	t.Helper()
+	return startSMTPServer(t, smtpServer{hang: hang, got: got})
+}
+
+// smtpServer is how a test SMTP server behaves.
+type smtpServer struct {
+	hang bool         // accept connections and never answer
+	got  func(string) // called with each message's data
+	busy func() bool  // when it reports true, a connection is greeted with 554 and closed
+}
+
+func startSMTPServer(t *testing.T, srv smtpServer) string {
+	t.Helper()
+	hang, got := srv.hang, srv.got
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +53,10 @@ func startSMTP(t *testing.T, hang bool, got func(string)) string {
 					return
 				}
 				say := func(s string) { _, _ = c.Write([]byte(s + "\r\n")) }
+				if srv.busy != nil && srv.busy() {
+					say("554 5.3.2 not accepting mail now")
+					return
+				}
 				say("220 test ESMTP")
 				for {
 					line, err := r.ReadString('\n')

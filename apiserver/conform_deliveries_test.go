@@ -1,6 +1,7 @@
 package apiserver_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -63,6 +64,20 @@ func conformRedelivery(t *testing.T, c *conformer, fx *conformFixture) {
 	c.do(t, call{Method: http.MethodPost, Path: bulk, Token: fx.partnerKey, Body: window, Want: http.StatusServiceUnavailable})
 	c.ts.Engine.SetDown(false)
 	c.do(t, call{Method: http.MethodGet, Path: bulk + "/" + itoa(job.ID), Token: fx.partnerKey, Want: http.StatusOK})
+	// A job that stopped says why.
+	stopped := &models.RetryJob{OrganizationID: fx.org, ExtensionID: fx.ext, StartDate: time.Now().Add(-time.Hour), EndDate: time.Now(),
+		Status: models.DeliveryFailed, SubscriberIDs: models.JSON(`[1,`)}
+	if err := c.ts.Store.CreateRetryJob(context.Background(), stopped); err != nil {
+		t.Fatal(err)
+	}
+	stopped.State, stopped.Error = models.RetryFailed, "retry job "+itoa(stopped.ID)+": subscriber_ids: invalid JSON: unexpected end of JSON input"
+	if err := c.ts.Store.UpdateRetryJob(context.Background(), stopped); err != nil {
+		t.Fatal(err)
+	}
+	rec = c.do(t, call{Method: http.MethodGet, Path: bulk + "/" + itoa(stopped.ID), Token: fx.partnerKey, Want: http.StatusOK})
+	if got := mustDecode[struct{ State, Error string }](t, rec.Body.Bytes()); got.State != models.RetryFailed || got.Error != stopped.Error {
+		t.Errorf("GET a stopped job: %s; want state failed and its error", rec.Body.String())
+	}
 	c.do(t, call{Method: http.MethodGet, Path: bulk + "/999999", Token: fx.partnerKey, Want: http.StatusNotFound})
 	c.do(t, call{Method: http.MethodGet, Path: bulk + "/abc", Token: fx.partnerKey, Want: http.StatusBadRequest, Invalid: true, Field: "retry_id"})
 

@@ -85,13 +85,14 @@ type bulkRetryResponse struct {
 	Redelivered   int       `json:"redelivered"`
 	Skipped       int       `json:"skipped"`
 	WorkflowID    string    `json:"workflow_id"`
+	Error         string    `json:"error,omitempty"` // why a failed job stopped
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func newBulkRetryResponse(j *models.RetryJob) bulkRetryResponse {
 	out := bulkRetryResponse{ID: j.ID, State: j.State, StartDate: j.StartDate.UTC(), EndDate: j.EndDate.UTC(), Status: j.Status,
-		Total: j.Total, Redelivered: j.Redelivered, Skipped: j.Skipped, WorkflowID: j.WorkflowID,
+		Total: j.Total, Redelivered: j.Redelivered, Skipped: j.Skipped, WorkflowID: j.WorkflowID, Error: j.Error,
 		CreatedAt: j.CreatedAt.UTC(), UpdatedAt: j.UpdatedAt.UTC(), SubscriberIDs: []int64{}, EventSlugs: []string{}}
 	if len(j.SubscriberIDs) > 0 {
 		_ = json.Unmarshal(j.SubscriberIDs, &out.SubscriberIDs)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -13,30 +14,43 @@ import (
 // maxAttemptBatch bounds the attempts committed in one transaction.
 const maxAttemptBatch = 128
 
+// attemptTries bounds the tries to commit one batch, and attemptTryTimeout each of them:
+// a try that waits on a lock longer than that is abandoned and the batch tried again,
+// while any of its callers still waits for it.
+const (
+	attemptTries      = 5
+	attemptTryTimeout = 10 * time.Second
+)
+
 // attemptWriter commits attempt records in groups: a record waits while the previous
 // transaction commits, and every record that arrived meanwhile goes into the next one.
 // Under load many deliveries share one transaction (one commit, one round of locks)
 // instead of each taking the database's single write lock in turn; alone, a record is
 // written at once. A caller returns only once its record is committed.
 type attemptWriter struct {
-	s    *Store
-	reqs chan *attemptRequest
-	done chan struct{}
+	s          *Store
+	reqs       chan *attemptRequest
+	done       chan struct{}
+	tryTimeout time.Duration           // attemptTryTimeout; tests shorten it
+	onTry      func([]*attemptRequest) // tests: called as each try of a batch begins
 }
 
 type attemptRequest struct {
+	// ctx is the caller's: once the contexts of all of a batch's callers have ended, the
+	// writer stops trying to commit it.
+	ctx context.Context
 	rec AttemptRecord
 	err chan error
 }
 
 func newAttemptWriter(s *Store) *attemptWriter {
-	w := &attemptWriter{s: s, reqs: make(chan *attemptRequest, maxAttemptBatch), done: make(chan struct{})}
+	w := &attemptWriter{s: s, reqs: make(chan *attemptRequest, maxAttemptBatch), done: make(chan struct{}), tryTimeout: attemptTryTimeout}
 	go w.run()
 	return w
 }
 
 func (w *attemptWriter) write(ctx context.Context, rec AttemptRecord) error {
-	req := &attemptRequest{rec: rec, err: make(chan error, 1)}
+	req := &attemptRequest{ctx: ctx, rec: rec, err: make(chan error, 1)}
 	select {
 	case w.reqs <- req:
 	case <-ctx.Done():
@@ -121,27 +135,74 @@ func (w *attemptWriter) refused(req *attemptRequest, err error) error {
 	return err
 }
 
-// commit writes a batch in one transaction, retrying a few times when the database is
-// momentarily locked by another writer.
+// commit writes a batch in one transaction, trying again a few times when another writer
+// holds the database's lock or a try outlasts its own deadline, for as long as one of
+// the batch's callers still waits. Once none does it stops, even in the middle of a try,
+// and returns EUNAVAILABLE (which nobody reads).
 func (w *attemptWriter) commit(batch []*attemptRequest) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	waiting, stop := waitingContext(batch)
+	defer stop()
+	gone := func() error {
+		return &Error{Code: EUNAVAILABLE, Message: "no caller waits for the attempts any more", Err: waiting.Err()}
+	}
 	var err error
-	for try := 0; try < 5; try++ {
-		err = w.s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return w.s.writeAttempts(tx, batch) })
-		if err == nil || !transientLock(err) {
-			break
+	for try := 0; try < attemptTries; try++ {
+		if try > 0 {
+			select {
+			case <-time.After(time.Duration(10<<try) * time.Millisecond):
+			case <-waiting.Done():
+				return gone()
+			}
 		}
-		time.Sleep(time.Duration(10<<try) * time.Millisecond)
+		if w.onTry != nil {
+			w.onTry(batch)
+		}
+		tryCtx, cancel := context.WithTimeout(waiting, w.tryTimeout)
+		err = w.s.db.WithContext(tryCtx).Transaction(func(tx *gorm.DB) error { return w.s.writeAttempts(tx, batch) })
+		// Only this try's own deadline: when the callers' contexts end, tryCtx ends with
+		// context.Canceled.
+		timedOut := errors.Is(tryCtx.Err(), context.DeadlineExceeded)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case waiting.Err() != nil:
+			return gone()
+		case !timedOut && !transientLock(err):
+			return dbError(err, "")
+		}
 	}
 	return dbError(err, "")
 }
 
-// transientLock reports whether err is another writer holding the database's lock.
+// waitingContext returns a context that ends once every caller of batch has stopped
+// waiting (its context has ended), and the function that releases it.
+func waitingContext(batch []*attemptRequest) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var left atomic.Int64
+	left.Store(int64(len(batch)))
+	stops := make([]func() bool, len(batch))
+	for i, req := range batch {
+		stops[i] = context.AfterFunc(req.ctx, func() {
+			if left.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
+// transientLock reports whether err is another writer holding the database's lock. A
+// deadline is not a lock: whose deadline passed decides whether to try again.
 func transientLock(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "database table is locked") ||
-		strings.Contains(msg, "SQLITE_BUSY") || errors.Is(err, context.DeadlineExceeded)
+		strings.Contains(msg, "SQLITE_BUSY")
 }
 
 // statKey identifies an AttemptStat row.

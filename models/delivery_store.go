@@ -271,6 +271,23 @@ func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, re
 	return dbError(err, "")
 }
 
+// RecordDeliveryFailed is FinishDelivery with status failed for a delivery that may have
+// been failed already by an earlier try of the same activity: it reports whether the
+// delivery was not failed before (so that a redo does not count the failure twice), and
+// leaves an already failed delivery as it is.
+func (s *Store) RecordDeliveryFailed(ctx context.Context, deliveryID int64, reason string, run Run) (bool, error) {
+	now := s.Now()
+	updates := run.updates(map[string]any{"status": DeliveryFailed, "updated_at": now, "completed_at": now, "retry_body": nil})
+	if reason != "" {
+		updates["last_error"] = storableText(reason, 1024)
+	}
+	res := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND status <> ?", deliveryID, DeliveryFailed).Updates(updates)
+	if res.Error != nil {
+		return false, dbError(res.Error, "")
+	}
+	return res.RowsAffected > 0, nil
+}
+
 // ListAttempts returns a delivery's attempts in order.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID int64) ([]Attempt, error) {
 	var out []Attempt
@@ -295,12 +312,42 @@ func truncateString(s string, n int) string {
 // status changed: a subscriber that is already blocked or that its partner made inactive
 // is left as it is.
 func (s *Store) BlockSubscriber(ctx context.Context, id int64, reason string) (bool, error) {
-	res := s.db.WithContext(ctx).Model(&Subscriber{}).Where("id = ? AND status = ?", id, StatusActive).
-		Updates(map[string]any{"status": StatusBlocked, "blocked_reason": storableText(reason, 512), "updated_on": s.Now()})
-	if res.Error != nil {
-		return false, dbError(res.Error, "")
+	blocked, _, err := s.BlockSubscriberWithAlert(ctx, id, reason, nil)
+	return blocked, err
+}
+
+// BlockSubscriberWithAlert is BlockSubscriber that, when it blocks the subscriber, also
+// stores the notification alert builds from the blocked subscriber, in the same
+// transaction: a block is never recorded without its alert. The notification's tenant
+// and subscriber are the subscriber's. It returns the notification (nil when the
+// subscriber was not blocked now, or alert is nil).
+func (s *Store) BlockSubscriberWithAlert(ctx context.Context, id int64, reason string, alert func(*Subscriber) *Notification) (bool, *Notification, error) {
+	var (
+		blocked bool
+		n       *Notification
+	)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.Now()
+		res := tx.Model(&Subscriber{}).Where("id = ? AND status = ?", id, StatusActive).
+			Updates(map[string]any{"status": StatusBlocked, "blocked_reason": storableText(reason, 512), "updated_on": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if blocked = res.RowsAffected > 0; !blocked || alert == nil {
+			return nil
+		}
+		var sub Subscriber
+		if err := tx.Where("id = ?", id).Take(&sub).Error; err != nil {
+			return err
+		}
+		n = alert(&sub)
+		n.OrganizationID, n.ExtensionID, n.SubscriberID = sub.OrganizationID, sub.ExtensionID, sub.ID
+		return createNotification(tx, now, n)
+	})
+	if err != nil {
+		return false, nil, dbError(err, fmt.Sprintf("subscriber %d not found", id))
 	}
-	return res.RowsAffected > 0, nil
+	return blocked, n, nil
 }
 
 // QueuedDeliveries returns up to limit queued deliveries of a subscriber, oldest event

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Notification kinds.
@@ -13,24 +15,52 @@ const (
 // Notification is an alert about a subscriber, kept for its partner and sent to the
 // subscriber's email_id when the deployment has a mail server.
 type Notification struct {
-	ID             int64     `gorm:"primaryKey"`
-	OrganizationID string    `gorm:"size:64;not null;index:idx_notifications_tenant,priority:1"`
-	ExtensionID    string    `gorm:"size:64;not null;index:idx_notifications_tenant,priority:2"`
-	SubscriberID   int64     `gorm:"not null"`
-	Kind           string    `gorm:"size:32;not null"`
-	Email          string    `gorm:"size:320"`
-	Subject        string    `gorm:"size:255;not null"`
-	Message        string    `gorm:"type:text;not null"`
-	CreatedAt      time.Time `gorm:"not null"`
-	SentAt         *time.Time
-	SendError      string `gorm:"size:1024"`
+	ID             int64  `gorm:"primaryKey"`
+	OrganizationID string `gorm:"size:64;not null;index:idx_notifications_tenant,priority:1"`
+	ExtensionID    string `gorm:"size:64;not null;index:idx_notifications_tenant,priority:2"`
+	SubscriberID   int64  `gorm:"not null"`
+	// DeliveryID is the delivery whose failure raised the alert; the activity that
+	// records that failure mails it (0 for alerts stored before this was kept).
+	DeliveryID int64     `gorm:"not null;default:0;index"`
+	Kind       string    `gorm:"size:32;not null"`
+	Email      string    `gorm:"size:320"`
+	Subject    string    `gorm:"size:255;not null"`
+	Message    string    `gorm:"type:text;not null"`
+	CreatedAt  time.Time `gorm:"not null"`
+	SentAt     *time.Time
+	SendError  string `gorm:"size:1024"` // the last failed send's error
+	// SendAttempts counts the tries to mail it, each counted as it begins, so that a try
+	// that never reports back (its process died) counts too.
+	SendAttempts int `gorm:"not null;default:0"`
 }
 
 // CreateNotification stores n and sets its ID and CreatedAt.
 func (s *Store) CreateNotification(ctx context.Context, n *Notification) error {
+	return createNotification(s.db.WithContext(ctx), s.Now(), n)
+}
+
+func createNotification(tx *gorm.DB, now time.Time, n *Notification) error {
 	n.ID = 0
-	n.CreatedAt = s.Now()
-	return dbError(s.db.WithContext(ctx).Create(n).Error, "")
+	n.CreatedAt = now
+	return dbError(tx.Create(n).Error, "")
+}
+
+// UnsentNotifications returns the notifications that delivery deliveryID's failure
+// raised and that still wait to be mailed — not sent, with an address, fewer than
+// maxSends tries begun — oldest first.
+func (s *Store) UnsentNotifications(ctx context.Context, deliveryID int64, maxSends int) ([]Notification, error) {
+	var out []Notification
+	err := s.rdb.WithContext(ctx).
+		Where("delivery_id = ? AND sent_at IS NULL AND email <> '' AND send_attempts < ?", deliveryID, maxSends).
+		Order("id").Find(&out).Error
+	return out, dbError(err, "")
+}
+
+// BeginNotificationSend counts a try to mail notification id, before it is made.
+func (s *Store) BeginNotificationSend(ctx context.Context, id int64) error {
+	err := s.db.WithContext(ctx).Model(&Notification{}).Where("id = ?", id).
+		Update("send_attempts", gorm.Expr("send_attempts + 1")).Error
+	return dbError(err, "")
 }
 
 // MarkNotificationSent records the outcome of sending a notification by mail.

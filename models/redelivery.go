@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -76,6 +77,39 @@ const (
 	RetryCompleted = "completed"
 	RetryFailed    = "failed"
 )
+
+// Query returns the deliveries the job selects. Returns EINVALID naming the column when
+// subscriber_ids or event_slugs is set but is not a non-empty JSON array of ids or slugs:
+// read as "no filter", such a row would select every delivery of the tenant.
+func (j *RetryJob) Query() (DeliveryQuery, error) {
+	q := DeliveryQuery{
+		Tenant: Tenant{OrganizationID: j.OrganizationID, ExtensionID: j.ExtensionID},
+		Start:  j.StartDate, End: j.EndDate, Status: j.Status,
+	}
+	if err := decodeJobFilter(j.ID, "subscriber_ids", j.SubscriberIDs, &q.SubscriberIDs); err != nil {
+		return DeliveryQuery{}, err
+	}
+	if err := decodeJobFilter(j.ID, "event_slugs", j.EventSlugs, &q.EventSlugs); err != nil {
+		return DeliveryQuery{}, err
+	}
+	return q, nil
+}
+
+// decodeJobFilter reads one filter column of retry job id into list; an absent column
+// (SQL NULL or empty) leaves list nil, which selects everything.
+func decodeJobFilter[T any](id int64, field string, raw JSON, list *[]T) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, list); err != nil {
+		*list = nil
+		return Invalid(field, "retry job %d: %s: invalid JSON: %v", id, field, err)
+	}
+	if len(*list) == 0 {
+		return Invalid(field, "retry job %d: %s: must be a non-empty JSON array, got %s", id, field, truncateString(string(raw), 64))
+	}
+	return nil
+}
 
 // DeliveryQuery selects deliveries of a tenant for bulk operations.
 type DeliveryQuery struct {
