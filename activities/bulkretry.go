@@ -94,7 +94,7 @@ func (a *Activities) BulkRetry(ctx context.Context, in workflows.BulkRetryInput)
 // record is stored the error is retryable: a job must not end without saying so.
 func (a *Activities) failRetryJob(ctx context.Context, job *models.RetryJob, cause error) error {
 	msg := models.ErrorMessage(cause)
-	job.State, job.Error = models.RetryFailed, truncate(msg, 1024)
+	job.State, job.Error = models.RetryFailed, models.Truncate(msg, 1024)
 	if err := a.store.UpdateRetryJob(ctx, job); err != nil {
 		return retryable(err)
 	}

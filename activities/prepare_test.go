@@ -12,24 +12,8 @@ import (
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/models/storetest"
-	"github.com/hookflow/hookflow/transform"
-	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/workflows"
 )
-
-// mustActivities returns the activities on store, with a real sender and transform
-// engine (PrepareDeliveries uses neither).
-func mustActivities(t *testing.T, store *models.Store) *activities.Activities {
-	t.Helper()
-	acts, err := activities.New(activities.Deps{
-		Store: store, Sender: webhook.NewClient(webhook.ClientOptions{}), Transform: transform.NewEngine(transform.DefaultLimits()),
-		Retry: workflows.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 3, Expiration: time.Hour},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return acts
-}
 
 // prepare runs PrepareDeliveries for ev in an activity environment, as the event
 // workflow of ev runs it.
@@ -53,7 +37,7 @@ func prepare(t *testing.T, acts *activities.Activities, ev workflows.Event) (wor
 func TestPrepareDeliveriesCatalogue(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
 		store := storetest.MustOpen(t, db.URL)
-		acts := mustActivities(t, store)
+		acts := mustActivities(t, store, nil, nil)
 		ctx := context.Background()
 		ev := workflows.Event{CompanyID: 1, ID: "e1", Slug: "company/product/launch/v1", AcceptedAt: time.Unix(1700000000, 0).UTC(),
 			Payload: []byte(`{"uid":1}`)}

@@ -295,18 +295,6 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID int64) ([]Attempt, 
 	return out, dbError(err, "")
 }
 
-// truncateString cuts s to at most n bytes (n <= 0: no limit) on a rune boundary.
-func truncateString(s string, n int) string {
-	if n <= 0 || len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
-}
-
 // BlockSubscriber blocks an active subscriber because of reason (retries exhausted, 410
 // Gone); new deliveries to it queue until a user re-activates it. It reports whether the
 // status changed: a subscriber that is already blocked or that its partner made inactive

@@ -67,7 +67,7 @@ func (s *Store) BeginNotificationSend(ctx context.Context, id int64) error {
 func (s *Store) MarkNotificationSent(ctx context.Context, id int64, sendErr error) error {
 	updates := map[string]any{}
 	if sendErr != nil {
-		updates["send_error"] = truncateString(sendErr.Error(), 1024)
+		updates["send_error"] = Truncate(sendErr.Error(), 1024)
 	} else {
 		updates["sent_at"] = s.Now()
 	}

@@ -106,7 +106,7 @@ func decodeJobFilter[T any](id int64, field string, raw JSON, list *[]T) error {
 		return Invalid(field, "retry job %d: %s: invalid JSON: %v", id, field, err)
 	}
 	if len(*list) == 0 {
-		return Invalid(field, "retry job %d: %s: must be a non-empty JSON array, got %s", id, field, truncateString(string(raw), 64))
+		return Invalid(field, "retry job %d: %s: must be a non-empty JSON array, got %s", id, field, Truncate(string(raw), 64))
 	}
 	return nil
 }

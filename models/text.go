@@ -11,7 +11,7 @@ import (
 // would keep them but the API could not show them as JSON text faithfully.
 func storableText(s string, max int) string {
 	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
-		return truncateString(s, max)
+		return Truncate(s, max)
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
@@ -23,5 +23,16 @@ func storableText(s string, max int) string {
 		b.WriteRune(r)
 		i += size
 	}
-	return truncateString(b.String(), max)
+	return Truncate(b.String(), max)
+}
+
+// Truncate cuts s to at most n bytes (n <= 0: no limit) on a rune boundary.
+func Truncate(s string, n int) string {
+	if n <= 0 || len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }
