@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
 )
@@ -106,41 +107,18 @@ func (a *Activities) result(j *models.RetryJob) workflows.BulkRetryResult {
 	return workflows.BulkRetryResult{Redelivered: j.Redelivered, Skipped: j.Skipped}
 }
 
-// redeliver starts a new attempt series of delivery id. It reports false for a delivery
-// that is still under way (nothing to redeliver).
+// redeliver starts a new attempt series of delivery id (engine.Redeliver). It reports
+// false for a delivery that is still under way (nothing to redeliver).
 func (a *Activities) redeliver(ctx context.Context, t models.Tenant, id int64) (bool, error) {
-	d, err := a.store.BeginRedelivery(ctx, t, id)
+	start := func(ctx context.Context, d *models.Delivery) (string, string, error) {
+		return engine.StartRedelivery(ctx, a.temporal, a.retry, d)
+	}
+	_, err := engine.Redeliver(ctx, a.store, start, t, id, a.log)
 	switch models.ErrorCode(err) {
 	case "":
+		return true, nil
 	case models.ECONFLICT, models.ENOTFOUND:
 		return false, nil
-	default:
-		return false, err
 	}
-	opts, input := workflows.RedeliveryStart(workflows.DeliveryRef{
-		DeliveryID: d.ID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, CompanyID: d.CompanyID,
-		EventID: d.EventID, EventSlug: d.EventSlug, OrganizationID: d.OrganizationID, Series: d.Series, Attempts: d.Attempts,
-	})
-	input.Retry = a.retry
-	run, err := a.temporal.ExecuteWorkflow(ctx, opts, workflows.DeliveryWorkflowName, input)
-	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		// Put the delivery back as it was, so that a retry of this job selects it again.
-		if rerr := a.store.FinishDelivery(ctx, d.ID, previousStatus(d), "", models.Run{}); rerr != nil {
-			a.log.ErrorContext(ctx, "restore delivery after failed redelivery", "delivery_id", d.ID, "error", rerr)
-		}
-		return false, fmt.Errorf("start redelivery of %d: %w", id, err)
-	}
-	runID := ""
-	if run != nil {
-		runID = run.GetRunID()
-	}
-	return true, a.store.SetDeliveryWorkflow(ctx, d.ID, opts.ID, runID)
-}
-
-// previousStatus is the status a delivery had before BeginRedelivery made it pending.
-func previousStatus(d *models.Delivery) string {
-	if d.PreviousStatus != "" {
-		return d.PreviousStatus
-	}
-	return models.DeliveryFailed
+	return false, fmt.Errorf("start redelivery of %d: %w", id, err)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 )
 
@@ -34,34 +35,21 @@ func (s *Server) handleDeliveryRetry(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	d, err := s.store.BeginRedelivery(ctx, tenant(c), id)
+	d, err := engine.Redeliver(ctx, s.store, s.engine.Redeliver, tenant(c), id, s.log)
 	if models.ErrorCode(err) == models.ECONFLICT {
 		// Still under way, unless its workflow was closed from outside Hookflow.
 		if settled, serr := s.settleAbandonedByID(ctx, tenant(c), id); serr != nil {
 			// Its workflow cannot be read now: it counts as under way.
 			s.log.WarnContext(ctx, "read the workflow of a delivery to redeliver", "delivery_id", id, "error", serr)
 		} else if settled {
-			d, err = s.store.BeginRedelivery(ctx, tenant(c), id)
+			d, err = engine.Redeliver(ctx, s.store, s.engine.Redeliver, tenant(c), id, s.log)
 		}
 	}
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	wfID, runID, err := s.engine.Redeliver(ctx, d)
-	if err != nil {
-		// Put it back as it was: the caller may try again.
-		if rerr := s.store.FinishDelivery(ctx, d.ID, d.PreviousStatus, "", models.Run{}); rerr != nil {
-			s.log.ErrorContext(ctx, "restore delivery after failed redelivery", "delivery_id", d.ID, "error", rerr)
-		}
-		s.writeError(c, err)
-		return
-	}
-	if err := s.store.SetDeliveryWorkflow(ctx, d.ID, wfID, runID); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	s.log.InfoContext(ctx, "redelivery", "delivery_id", d.ID, "workflow_id", wfID, "series", d.Series)
+	wfID := d.WorkflowID
 	c.JSON(http.StatusAccepted, redeliveryResponse{DeliveryID: d.ID, Status: d.Status, Series: d.Series, WorkflowID: wfID})
 }
 

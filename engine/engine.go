@@ -23,11 +23,12 @@ import (
 // Engine implements the API's workflow operations on a Temporal client.
 type Engine struct {
 	client client.Client
+	retry  workflows.RetryPolicy
 }
 
-// New returns an Engine using c.
-func New(c client.Client) *Engine {
-	return &Engine{client: c}
+// New returns an Engine using c; redeliveries it starts get the retry policy.
+func New(c client.Client, retry workflows.RetryPolicy) *Engine {
+	return &Engine{client: c, retry: retry}
 }
 
 // StartEvent starts an event's workflow; see producer.Start.
@@ -63,17 +64,10 @@ func unavailable(err error, what string) error {
 }
 
 // Redeliver starts the workflow of a redelivery that the store has begun (see
-// models.Store.BeginRedelivery) and returns its workflow and run ids.
+// models.Store.BeginRedelivery) and returns its workflow and run ids; see Redeliver and
+// StartRedelivery.
 func (e *Engine) Redeliver(ctx context.Context, d *models.Delivery) (workflowID, runID string, err error) {
-	opts, input := workflows.RedeliveryStart(workflows.DeliveryRef{
-		DeliveryID: d.ID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, CompanyID: d.CompanyID,
-		EventID: d.EventID, EventSlug: d.EventSlug, OrganizationID: d.OrganizationID, Series: d.Series, Attempts: d.Attempts,
-	})
-	run, err := e.client.ExecuteWorkflow(ctx, opts, workflows.DeliveryWorkflowName, input)
-	if err != nil {
-		return "", "", unavailable(err, "start the redelivery")
-	}
-	return run.GetID(), run.GetRunID(), nil
+	return StartRedelivery(ctx, e.client, e.retry, d)
 }
 
 // StartBulkRetry starts the workflow of a bulk redelivery job.

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -38,12 +39,9 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 	if in.Version < DeliveryV1 {
 		return deliveryWorkflowV0(ctx, in)
 	}
-	if in.Retry.MaximumAttempts == 0 {
-		// Started without a policy (a redelivery from the API): use the worker's.
-		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-		if err := workflow.ExecuteLocalActivity(lctx, ActivityRetryPolicy).Get(ctx, &in.Retry); err != nil {
-			return DeliveryResult{}, err
-		}
+	if in.Retry.MaximumAttempts < 1 || in.Retry.InitialInterval <= 0 {
+		return DeliveryResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("delivery %d: invalid retry policy %+v", in.DeliveryID, in.Retry), ErrPermanent, nil)
 	}
 	d := &delivery{in: in, attempts: in.AttemptOffset, window: attemptWindow{left: in.Retry.Expiration, since: workflow.Now(ctx)}}
 	d.state = DeliveryState{Phase: PhaseAttempting, Attempt: d.attempts + 1}

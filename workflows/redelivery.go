@@ -11,7 +11,8 @@ import (
 )
 
 // Names of the bulk redelivery workflow and its activity, and of the local activity
-// that gives a delivery the deployment's retry policy.
+// that gave a redelivery started without a retry policy the worker's (runs of
+// delivery_v0.go only).
 const (
 	BulkRetryWorkflowName = "BulkRetryWorkflow"
 	ActivityBulkRetry     = "BulkRetry"
@@ -35,10 +36,10 @@ type DeliveryRef struct {
 	Attempts       int // attempts made before this series
 }
 
-// RedeliveryStart returns how to start the workflow of a redelivery (series ≥ 1): a new
-// workflow id, the usual search attributes, and an input that continues the attempt
-// numbering. The retry policy is left for the workflow to fetch from its worker.
-func RedeliveryStart(d DeliveryRef) (client.StartWorkflowOptions, DeliveryInput) {
+// RedeliveryStart returns how to start the workflow of a redelivery (series ≥ 1) under
+// the retry policy: a new workflow id, the usual search attributes, and an input that
+// continues the attempt numbering.
+func RedeliveryStart(d DeliveryRef, policy RetryPolicy) (client.StartWorkflowOptions, DeliveryInput) {
 	return client.StartWorkflowOptions{
 			ID:                    DeliveryWorkflowID(d.CompanyID, d.EventID, d.SubscriberID, d.Series),
 			TaskQueue:             TaskQueue,
@@ -47,6 +48,7 @@ func RedeliveryStart(d DeliveryRef) (client.StartWorkflowOptions, DeliveryInput)
 			Memo:                  map[string]any{"event_id": d.EventID, "redelivery": d.Series},
 		}, DeliveryInput{
 			Version: DeliveryV1, DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, AttemptOffset: d.Attempts,
+			Retry: policy,
 		}
 }
 

@@ -142,7 +142,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 			AuthFailureLimit: cfg.AuthFailureLimit, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies,
 		}, apiserver.Deps{
-			Store: m.store, Engine: engine.New(m.client), Sender: m.sender, Transform: m.transforms, Metrics: m.metrics.Handler(), Logger: m.Log,
+			Store: m.store, Engine: engine.New(m.client, cfg.Retry), Sender: m.sender, Transform: m.transforms, Metrics: m.metrics.Handler(), Logger: m.Log,
 		})
 		if err != nil {
 			return err
