@@ -11,6 +11,13 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
+// abandonedStore is what settling deliveries whose workflow was closed from outside
+// needs of the store.
+type abandonedStore interface {
+	UnfinishedDeliveries(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]models.Delivery, error)
+	FailAbandoned(ctx context.Context, id int64, reason string) (bool, error)
+}
+
 // settleAbandoned records as failed the deliveries that q selects whose series is under
 // way but whose own workflow was closed from outside Hookflow (terminated, cancelled, timed
 // out), so that a bulk retry of failed deliveries includes them. It returns how many it

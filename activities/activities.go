@@ -15,40 +15,22 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/metrics"
-	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/transform"
 	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// Store is what the activities need of the database.
+// Store is what the activities need of the database: the small interfaces that each
+// activity declares beside it.
 type Store interface {
-	ListEventTypes(ctx context.Context) ([]models.EventType, error)
-	StoreEvent(ctx context.Context, ev *models.Event) (bool, error)
-	EventByRowID(ctx context.Context, id int64) (*models.Event, error)
-	PlanDeliveries(ctx context.Context, ev *models.Event, after int64, limit int, workflowID func(int64) string) ([]models.PlannedDelivery, int64, error)
-	DeliveryByID(ctx context.Context, id int64) (*models.Delivery, error)
-	LoadDeliveryJob(ctx context.Context, id int64) (*models.DeliveryJob, error)
-	SubscriberByID(ctx context.Context, id int64) (*models.Subscriber, error)
-	HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, run models.Run) (models.HoldResult, error)
-	RecordAttempt(ctx context.Context, rec models.AttemptRecord) error
-	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
-	RecordDeliveryFailed(ctx context.Context, deliveryID int64, reason string, run models.Run) (bool, error)
-	BlockSubscriberWithAlert(ctx context.Context, id int64, reason string, alert func(*models.Subscriber) *models.Notification) (bool, *models.Notification, error)
-	QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]models.Delivery, error)
-	Installed(ctx context.Context, org, ext string, company int64) (bool, error)
-	MarkReleased(ctx context.Context, id int64) error
-	UnsentNotifications(ctx context.Context, deliveryID int64, maxSends int) ([]models.Notification, error)
-	BeginNotificationSend(ctx context.Context, id int64) error
-	MarkNotificationSent(ctx context.Context, id int64, sendErr error) error
-	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
-	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
-	DeliveryIDs(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]int64, error)
-	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
-	BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error)
-	UnfinishedDeliveries(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]models.Delivery, error)
-	FailAbandoned(ctx context.Context, id int64, reason string) (bool, error)
-	SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error
+	catalogueStore
+	prepareStore
+	eventStore
+	deliveryStore
+	notificationStore
+	releaseStore
+	bulkRetryStore
+	abandonedStore
 }
 
 // Temporal is what the activities need of the Temporal client: waking queued deliveries

@@ -17,6 +17,15 @@ import (
 // attempt at once: enough to go fast, few enough not to flood the receivers.
 const bulkWindow = 10
 
+// bulkRetryStore is what BulkRetry needs of the store.
+type bulkRetryStore interface {
+	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
+	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
+	DeliveryIDs(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]int64, error)
+	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
+	engine.RedeliveryStore
+}
+
 // BulkRetry redelivers the deliveries a retry job selects, in id order, at most
 // bulkWindow awaiting their first attempt at a time. Deliveries still under way are
 // skipped. The job row records progress after every page; a retried activity resumes

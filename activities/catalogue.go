@@ -24,9 +24,14 @@ type catalogue struct {
 	known map[string]bool
 }
 
+// catalogueStore is what the catalogue check of PrepareDeliveries needs of the store.
+type catalogueStore interface {
+	ListEventTypes(ctx context.Context) ([]models.EventType, error)
+}
+
 // has reports whether slug is in the catalogue, reading it from store unless the slug is
 // known already. Returns the store's error when it cannot tell.
-func (c *catalogue) has(ctx context.Context, store Store, slug string) (bool, error) {
+func (c *catalogue) has(ctx context.Context, store catalogueStore, slug string) (bool, error) {
 	c.mu.RLock()
 	ok := c.known[slug]
 	c.mu.RUnlock()

@@ -14,6 +14,16 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
+// deliveryStore is what Deliver and FailDelivery need of the store.
+type deliveryStore interface {
+	LoadDeliveryJob(ctx context.Context, id int64) (*models.DeliveryJob, error)
+	HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, run models.Run) (models.HoldResult, error)
+	RecordAttempt(ctx context.Context, rec models.AttemptRecord) error
+	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
+	RecordDeliveryFailed(ctx context.Context, deliveryID int64, reason string, run models.Run) (bool, error)
+	BlockSubscriberWithAlert(ctx context.Context, id int64, reason string, alert func(*models.Subscriber) *models.Notification) (bool, *models.Notification, error)
+}
+
 // Deliver makes one attempt of a delivery, in four steps: check that it may go out
 // (the subscriber active, the extension installed, the slug still subscribed; otherwise
 // the delivery queues or is discarded), render the body (filter and reducer; a retry

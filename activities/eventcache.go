@@ -32,11 +32,16 @@ type eventCache struct {
 	entries map[int64]*list.Element
 }
 
+// eventStore is what the event cache needs of the store.
+type eventStore interface {
+	EventByRowID(ctx context.Context, id int64) (*models.Event, error)
+}
+
 func newEventCache(budget int) *eventCache {
 	return &eventCache{budget: budget, order: list.New(), entries: map[int64]*list.Element{}}
 }
 
-func (c *eventCache) get(ctx context.Context, store Store, rowID int64) (*cachedEvent, error) {
+func (c *eventCache) get(ctx context.Context, store eventStore, rowID int64) (*cachedEvent, error) {
 	c.mu.Lock()
 	if el, ok := c.entries[rowID]; ok {
 		c.order.MoveToFront(el)

@@ -29,6 +29,13 @@ type SMTPNotifier struct {
 	Password string
 }
 
+// notificationStore is what sending alerts needs of the store.
+type notificationStore interface {
+	UnsentNotifications(ctx context.Context, deliveryID int64, maxSends int) ([]models.Notification, error)
+	BeginNotificationSend(ctx context.Context, id int64) error
+	MarkNotificationSent(ctx context.Context, id int64, sendErr error) error
+}
+
 // Send mails n to n.Email. It gives up when ctx ends: a server that accepts the
 // connection and then says nothing must not hold the activity for its whole timeout.
 func (s SMTPNotifier) Send(ctx context.Context, n *models.Notification) error {

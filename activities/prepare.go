@@ -11,6 +11,12 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
+// prepareStore is what PrepareDeliveries needs of the store.
+type prepareStore interface {
+	StoreEvent(ctx context.Context, ev *models.Event) (bool, error)
+	PlanDeliveries(ctx context.Context, ev *models.Event, after int64, limit int, workflowID func(int64) string) ([]models.PlannedDelivery, int64, error)
+}
+
 // PrepareDeliveries stores the event (once) and creates the delivery rows of one page of
 // its subscribers. It returns the deliveries to start — those that are not already over,
 // such as the ones discarded because their subscriber is inactive — and the deployment's

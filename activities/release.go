@@ -16,6 +16,15 @@ import (
 // before it moves on to the next.
 const releaseWait = time.Minute
 
+// releaseStore is what ReleaseQueued needs of the store.
+type releaseStore interface {
+	QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]models.Delivery, error)
+	DeliveryByID(ctx context.Context, id int64) (*models.Delivery, error)
+	SubscriberByID(ctx context.Context, id int64) (*models.Subscriber, error)
+	Installed(ctx context.Context, org, ext string, company int64) (bool, error)
+	MarkReleased(ctx context.Context, id int64) error
+}
+
 // ReleaseQueued wakes a subscriber's queued deliveries, oldest event first, at most
 // releaseConcurrency at a time: each is marked pending, signalled, and awaited until its
 // attempt is made, so that the backlog reaches the receiver in order and at its pace.

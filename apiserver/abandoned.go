@@ -8,6 +8,11 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
+// abandonedStore is what settling deliveries whose workflow was closed from outside needs of the store.
+type abandonedStore interface {
+	FailAbandoned(ctx context.Context, id int64, reason string) (bool, error)
+}
+
 // ownWorkflowID is the workflow of a delivery's current series. In inline-first mode the
 // row may still name the event workflow that made the first attempt.
 func ownWorkflowID(d *models.Delivery) string {

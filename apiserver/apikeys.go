@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"net/http"
 	"strconv"
 	"time"
@@ -9,6 +11,13 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 )
+
+// apiKeyStore is what the API key routes needs of the store.
+type apiKeyStore interface {
+	CreateAPIKey(ctx context.Context, k *models.APIKey) (string, error)
+	ListAPIKeys(ctx context.Context, org string) ([]models.APIKey, error)
+	RevokeAPIKey(ctx context.Context, id int64) error
+}
 
 func (s *Server) registerAPIKeyRoutes(r gin.IRouter) {
 	r.POST("/api_keys", s.handleAPIKeyCreate)

@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"crypto/subtle"
 	"strings"
 	"time"
@@ -9,6 +11,12 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 )
+
+// authStore is what authentication needs of the store.
+type authStore interface {
+	Authenticate(ctx context.Context, key string) (models.Principal, error)
+	ActiveAPIKeyHashes(ctx context.Context) ([]string, error)
+}
 
 const principalKey = "hookflow.principal"
 

@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"net/http"
 	"time"
 
@@ -9,6 +11,12 @@ import (
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 )
+
+// deliveryStore is what the delivery routes needs of the store.
+type deliveryStore interface {
+	TenantDelivery(ctx context.Context, t models.Tenant, id int64) (*models.DeliveryDetail, error)
+	ListAttempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error)
+}
 
 func (s *Server) registerDeliveryRoutes(r gin.IRouter) {
 	r.GET("/delivery/:delivery_id", s.handleDeliveryGet)

@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -13,6 +15,12 @@ import (
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/producer"
 )
+
+// eventStore is what ingestion needs of the store.
+type eventStore interface {
+	ListEventTypes(ctx context.Context) ([]models.EventType, error)
+	EventExists(ctx context.Context, companyID int64, eventID string) (bool, error)
+}
 
 func (s *Server) registerEventRoutes(r gin.IRouter) {
 	r.POST("/company/:company_id/events", s.handleEventIngest)

@@ -8,6 +8,11 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// healthStore is what the health check needs of the store.
+type healthStore interface {
+	Ping(ctx context.Context) error
+}
+
 func (s *Server) registerHealthRoutes(r gin.IRouter) {
 	r.GET("/healthz", s.handleHealthz)
 	r.GET("/readyz", s.handleReadyz)

@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"net/http"
 	"strconv"
 	"time"
@@ -9,6 +11,13 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 )
+
+// installationStore is what the installation routes needs of the store.
+type installationStore interface {
+	CreateInstallation(ctx context.Context, in *models.Installation) error
+	ListInstallations(ctx context.Context, f models.InstallationFilter) ([]models.Installation, error)
+	DeleteInstallation(ctx context.Context, id int64) (*models.Installation, []int64, error)
+}
 
 // registerInstallationRoutes serves the platform's installations: which companies have
 // installed which extensions. Only the admin token and platform keys reach them.

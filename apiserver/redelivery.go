@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -11,6 +13,16 @@ import (
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 )
+
+// redeliveryStore is what redelivery, bulk retry and notifications needs of the store.
+type redeliveryStore interface {
+	engine.RedeliveryStore
+	CreateRetryJob(ctx context.Context, j *models.RetryJob) error
+	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
+	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
+	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
+	ListNotifications(ctx context.Context, t models.Tenant, limit int) ([]models.Notification, error)
+}
 
 func (s *Server) registerRedeliveryRoutes(r gin.IRouter) {
 	r.POST("/delivery/:delivery_id/retry", s.handleDeliveryRetry)

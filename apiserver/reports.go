@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"math"
 	"net/http"
 	"strconv"
@@ -10,6 +12,15 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 )
+
+// reportStore is what the reports needs of the store.
+type reportStore interface {
+	ResponseTimeSeries(ctx context.Context, q models.ReportQuery) ([]models.ResponseTimePoint, error)
+	DeliverySummary(ctx context.Context, q models.ReportQuery) ([]models.EventSummary, error)
+	DeliverySeries(ctx context.Context, q models.ReportQuery) ([]models.DeliveryPoint, error)
+	DeliveryDetails(ctx context.Context, q models.DetailsQuery) ([]models.DeliveryDetail, int64, error)
+	QueueDepth(ctx context.Context, t models.Tenant) (queued, inFlight int64, err error)
+}
 
 func (s *Server) registerReportRoutes(r gin.IRouter) {
 	r.GET("/report/response_time_ts", s.handleResponseTimeReport)

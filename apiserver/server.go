@@ -30,41 +30,19 @@ const (
 	adminBase    = "/service/admin/webhook/v1.0"
 )
 
-// Store is what the API needs of the database.
+// Store is what the API needs of the database: the small interfaces that each group of
+// routes declares beside it.
 type Store interface {
-	Ping(ctx context.Context) error
-	ListEventTypes(ctx context.Context) ([]models.EventType, error)
-	EventExists(ctx context.Context, companyID int64, eventID string) (bool, error)
-	CreateSubscriber(ctx context.Context, sub *models.Subscriber) error
-	GetSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) (*models.Subscriber, error)
-	ListSubscribers(ctx context.Context, t models.Tenant, f models.SubscriberFilter) ([]models.Subscriber, int64, error)
-	UpdateSubscriber(ctx context.Context, sub *models.Subscriber, previousSecret string) error
-	DeleteSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) error
-	SetSubscriberStatus(ctx context.Context, t models.Tenant, id int64, status string) (string, error)
-	Authenticate(ctx context.Context, key string) (models.Principal, error)
-	ActiveAPIKeyHashes(ctx context.Context) ([]string, error)
-	CreateAPIKey(ctx context.Context, k *models.APIKey) (string, error)
-	ListAPIKeys(ctx context.Context, org string) ([]models.APIKey, error)
-	RevokeAPIKey(ctx context.Context, id int64) error
-	BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error)
-	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
-	FailAbandoned(ctx context.Context, id int64, reason string) (bool, error)
-	SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error
-	CreateRetryJob(ctx context.Context, j *models.RetryJob) error
-	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
-	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
-	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
-	ListNotifications(ctx context.Context, t models.Tenant, limit int) ([]models.Notification, error)
-	ResponseTimeSeries(ctx context.Context, q models.ReportQuery) ([]models.ResponseTimePoint, error)
-	DeliverySummary(ctx context.Context, q models.ReportQuery) ([]models.EventSummary, error)
-	DeliverySeries(ctx context.Context, q models.ReportQuery) ([]models.DeliveryPoint, error)
-	DeliveryDetails(ctx context.Context, q models.DetailsQuery) ([]models.DeliveryDetail, int64, error)
-	TenantDelivery(ctx context.Context, t models.Tenant, id int64) (*models.DeliveryDetail, error)
-	ListAttempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error)
-	QueueDepth(ctx context.Context, t models.Tenant) (queued, inFlight int64, err error)
-	CreateInstallation(ctx context.Context, in *models.Installation) error
-	ListInstallations(ctx context.Context, f models.InstallationFilter) ([]models.Installation, error)
-	DeleteInstallation(ctx context.Context, id int64) (*models.Installation, []int64, error)
+	healthStore
+	eventStore
+	subscriberStore
+	authStore
+	apiKeyStore
+	redeliveryStore
+	abandonedStore
+	deliveryStore
+	reportStore
+	installationStore
 }
 
 // Sender sends one signed webhook request; *webhook.Client implements it.

@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -11,6 +13,16 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 )
+
+// subscriberStore is what the subscriber routes needs of the store.
+type subscriberStore interface {
+	CreateSubscriber(ctx context.Context, sub *models.Subscriber) error
+	GetSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) (*models.Subscriber, error)
+	ListSubscribers(ctx context.Context, t models.Tenant, f models.SubscriberFilter) ([]models.Subscriber, int64, error)
+	UpdateSubscriber(ctx context.Context, sub *models.Subscriber, previousSecret string) error
+	DeleteSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) error
+	SetSubscriberStatus(ctx context.Context, t models.Tenant, id int64, status string) (string, error)
+}
 
 func (s *Server) registerSubscriberRoutes(r gin.IRouter) {
 	r.GET("/subscriber", s.handleSubscriberList)
