@@ -12,7 +12,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// apiKeyStore is what the API key routes needs of the store.
+// apiKeyStore is what the API key routes need of the store.
 type apiKeyStore interface {
 	CreateAPIKey(ctx context.Context, k *models.APIKey) (string, error)
 	ListAPIKeys(ctx context.Context, org string) ([]models.APIKey, error)

@@ -12,7 +12,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// deliveryStore is what the delivery routes needs of the store.
+// deliveryStore is what the delivery routes need of the store.
 type deliveryStore interface {
 	TenantDelivery(ctx context.Context, t models.Tenant, id int64) (*models.DeliveryDetail, error)
 	ListAttempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error)

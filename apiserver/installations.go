@@ -12,7 +12,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// installationStore is what the installation routes needs of the store.
+// installationStore is what the installation routes need of the store.
 type installationStore interface {
 	CreateInstallation(ctx context.Context, in *models.Installation) error
 	ListInstallations(ctx context.Context, f models.InstallationFilter) ([]models.Installation, error)

@@ -14,7 +14,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// redeliveryStore is what redelivery, bulk retry and notifications needs of the store.
+// redeliveryStore is what redelivery, bulk retry and notifications need of the store.
 type redeliveryStore interface {
 	engine.RedeliveryStore
 	CreateRetryJob(ctx context.Context, j *models.RetryJob) error

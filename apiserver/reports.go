@@ -13,7 +13,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// reportStore is what the reports needs of the store.
+// reportStore is what the reports need of the store.
 type reportStore interface {
 	ResponseTimeSeries(ctx context.Context, q models.ReportQuery) ([]models.ResponseTimePoint, error)
 	DeliverySummary(ctx context.Context, q models.ReportQuery) ([]models.EventSummary, error)

@@ -14,7 +14,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// subscriberStore is what the subscriber routes needs of the store.
+// subscriberStore is what the subscriber routes need of the store.
 type subscriberStore interface {
 	CreateSubscriber(ctx context.Context, sub *models.Subscriber) error
 	GetSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) (*models.Subscriber, error)
