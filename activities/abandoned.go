@@ -8,13 +8,14 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
 )
 
 // abandonedStore is what settling deliveries whose workflow was closed from outside
 // needs of the store.
 type abandonedStore interface {
-	UnfinishedDeliveries(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]models.Delivery, error)
+	UnfinishedDeliveries(ctx context.Context, q store.DeliveryQuery, after int64, limit int) ([]models.Delivery, error)
 	FailAbandoned(ctx context.Context, id int64, reason string) (bool, error)
 }
 
@@ -23,7 +24,7 @@ type abandonedStore interface {
 // out), so that a bulk retry of failed deliveries includes them. It returns how many it
 // settled. Each unfinished delivery costs one describe call, and only bulk retries of
 // failed deliveries pay it.
-func (a *Activities) settleAbandoned(ctx context.Context, q models.DeliveryQuery) (int, error) {
+func (a *Activities) settleAbandoned(ctx context.Context, q store.DeliveryQuery) (int, error) {
 	settled := 0
 	for after := int64(0); ; {
 		page, err := a.store.UnfinishedDeliveries(ctx, q, after, 100)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -21,8 +22,8 @@ const bulkWindow = 10
 type bulkRetryStore interface {
 	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
 	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
-	DeliveryIDs(ctx context.Context, q models.DeliveryQuery, after int64, limit int) ([]int64, error)
-	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
+	DeliveryIDs(ctx context.Context, q store.DeliveryQuery, after int64, limit int) ([]int64, error)
+	CountDeliveries(ctx context.Context, q store.DeliveryQuery) (int64, error)
 	engine.RedeliveryStore
 }
 
@@ -36,7 +37,7 @@ func (a *Activities) BulkRetry(ctx context.Context, in workflows.BulkRetryInput)
 	if err != nil {
 		return workflows.BulkRetryResult{}, retryable(err)
 	}
-	q, err := job.Query()
+	q, err := store.RetryJobQuery(job)
 	if err != nil {
 		return workflows.BulkRetryResult{}, a.failRetryJob(ctx, job, err)
 	}

@@ -11,7 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -40,7 +41,7 @@ func TestBulkRetryUnreadableFilters(t *testing.T) {
 				var ids []int64
 				for i := range 3 {
 					id := mustDelivery(t, s, sub, slug, fmt.Sprintf("e%d", i))
-					if err := s.FinishDelivery(ctx, id, models.DeliveryFailed, "retries exhausted", models.Run{}); err != nil {
+					if err := s.FinishDelivery(ctx, id, models.DeliveryFailed, "retries exhausted", store.Run{}); err != nil {
 						t.Fatal(err)
 					}
 					ids = append(ids, id)

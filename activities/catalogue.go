@@ -31,14 +31,14 @@ type catalogueStore interface {
 
 // has reports whether slug is in the catalogue, reading it from store unless the slug is
 // known already. Returns the store's error when it cannot tell.
-func (c *catalogue) has(ctx context.Context, store catalogueStore, slug string) (bool, error) {
+func (c *catalogue) has(ctx context.Context, st catalogueStore, slug string) (bool, error) {
 	c.mu.RLock()
 	ok := c.known[slug]
 	c.mu.RUnlock()
 	if ok {
 		return true, nil
 	}
-	types, err := store.ListEventTypes(ctx)
+	types, err := st.ListEventTypes(ctx)
 	if err != nil {
 		return false, err
 	}

@@ -10,17 +10,18 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/payload"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/workflows"
 )
 
 // deliveryStore is what Deliver and FailDelivery need of the store.
 type deliveryStore interface {
-	LoadDeliveryJob(ctx context.Context, id int64) (*models.DeliveryJob, error)
-	HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, run models.Run) (models.HoldResult, error)
-	RecordAttempt(ctx context.Context, rec models.AttemptRecord) error
-	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
-	RecordDeliveryFailed(ctx context.Context, deliveryID int64, reason string, run models.Run) (bool, error)
+	LoadDeliveryJob(ctx context.Context, id int64) (*store.DeliveryJob, error)
+	HoldIfInactive(ctx context.Context, deliveryID, subscriberID int64, run store.Run) (store.HoldResult, error)
+	RecordAttempt(ctx context.Context, rec store.AttemptRecord) error
+	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run store.Run) error
+	RecordDeliveryFailed(ctx context.Context, deliveryID int64, reason string, run store.Run) (bool, error)
 	BlockSubscriberWithAlert(ctx context.Context, id int64, reason string, alert func(*models.Subscriber) *models.Notification) (bool, *models.Notification, error)
 }
 
@@ -80,7 +81,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 type try struct {
 	in             workflows.DeliverInput
 	info           activity.Info
-	run            models.Run
+	run            store.Run
 	log            *slog.Logger
 	attempt        int // the attempt this try makes: the delivery's recorded attempts + 1
 	loadedAttempts int // the delivery's recorded attempts; -1 until it is loaded
@@ -90,13 +91,13 @@ func (a *Activities) newTry(ctx context.Context, in workflows.DeliverInput) *try
 	info := activity.GetInfo(ctx)
 	return &try{
 		in: in, info: info, loadedAttempts: -1,
-		run: models.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID},
+		run: store.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID},
 		log: a.log.With("delivery_id", in.DeliveryID, "workflow_id", info.WorkflowExecution.ID),
 	}
 }
 
 // loaded numbers the try's attempt from the delivery's recorded attempts.
-func (t *try) loaded(job *models.DeliveryJob) {
+func (t *try) loaded(job *store.DeliveryJob) {
 	t.loadedAttempts = job.Delivery.Attempts
 	t.attempt = job.Delivery.Attempts + 1
 	t.log = t.log.With("attempt", t.attempt, "subscriber_id", job.Subscriber.ID, "event_id", job.Delivery.EventID)
@@ -105,7 +106,7 @@ func (t *try) loaded(job *models.DeliveryJob) {
 // check decides whether the delivery may go out now. When it may not, done is true and
 // res, err are the activity's answer: the delivery ended before, or is queued or
 // discarded now.
-func (a *Activities) check(ctx context.Context, t *try, job *models.DeliveryJob) (res workflows.DeliverResult, done bool, err error) {
+func (a *Activities) check(ctx context.Context, t *try, job *store.DeliveryJob) (res workflows.DeliverResult, done bool, err error) {
 	d, sub := &job.Delivery, &job.Subscriber
 	if models.DeliveryFinal(d.Status) {
 		// Delivered (or ended) before: an at-least-once redo must not send it again.
@@ -139,12 +140,12 @@ func (a *Activities) check(ctx context.Context, t *try, job *models.DeliveryJob)
 			return workflows.DeliverResult{}, true, a.internal(ctx, t, "queue the delivery", err)
 		}
 		switch hold {
-		case models.HoldQueued:
+		case store.HoldQueued:
 			a.metrics.Delivery(models.DeliveryQueued)
 			t.log.InfoContext(ctx, "delivery queued", "subscriber_status", sub.Status)
 			made.Outcome = workflows.OutcomeQueued
 			return made, true, nil
-		case models.HoldDiscarded, models.HoldDeleted, models.HoldUninstalled:
+		case store.HoldDiscarded, store.HoldDeleted, store.HoldUninstalled:
 			return discarded("", string(hold))
 		}
 		// Re-activated in the meantime: go ahead.
@@ -158,7 +159,7 @@ func (a *Activities) check(ctx context.Context, t *try, job *models.DeliveryJob)
 // renderFor returns the body to send: the one kept for the series, or the event
 // rendered for the subscriber. When the event must not be sent (filtered out, or the
 // filter failed) it ends the delivery, and done is true with the activity's answer.
-func (a *Activities) renderFor(ctx context.Context, t *try, job *models.DeliveryJob, ev *cachedEvent) (body []byte, res workflows.DeliverResult, done bool, err error) {
+func (a *Activities) renderFor(ctx context.Context, t *try, job *store.DeliveryJob, ev *cachedEvent) (body []byte, res workflows.DeliverResult, done bool, err error) {
 	d := &job.Delivery
 	if d.RetryBody != nil {
 		return d.RetryBody, res, false, nil
@@ -177,7 +178,7 @@ func (a *Activities) renderFor(ctx context.Context, t *try, job *models.Delivery
 
 // record writes the attempt (its row, the delivery's state, the report's minute) and
 // logs and counts it.
-func (a *Activities) record(ctx context.Context, t *try, job *models.DeliveryJob, ev *cachedEvent, body []byte, started time.Time, resp webhook.Response) error {
+func (a *Activities) record(ctx context.Context, t *try, job *store.DeliveryJob, ev *cachedEvent, body []byte, started time.Time, resp webhook.Response) error {
 	d := &job.Delivery
 	status := models.DeliverySucceeded
 	switch {
@@ -187,7 +188,7 @@ func (a *Activities) record(ctx context.Context, t *try, job *models.DeliveryJob
 	default:
 		status = models.DeliveryRetrying
 	}
-	rec := models.AttemptRecord{Status: status, Run: t.run, Attempt: models.Attempt{
+	rec := store.AttemptRecord{Status: status, Run: t.run, Attempt: models.Attempt{
 		DeliveryID: d.ID, OrganizationID: d.OrganizationID, ExtensionID: d.ExtensionID, CompanyID: d.CompanyID,
 		SubscriberID: d.SubscriberID, EventSlug: d.EventSlug, Attempt: t.attempt, AttemptedOn: started.UTC(),
 		ResponseCode: resp.StatusCode, ResponseTimeMS: float64(resp.Duration.Microseconds()) / 1000,
@@ -295,7 +296,7 @@ func (a *Activities) render(ctx context.Context, ev *cachedEvent, se *models.Sub
 // even when a try fails or dies after the block.
 func (a *Activities) FailDelivery(ctx context.Context, in workflows.FailInput) error {
 	info := activity.GetInfo(ctx)
-	run := models.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}
+	run := store.Run{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}
 	failed, err := a.store.RecordDeliveryFailed(ctx, in.DeliveryID, in.Reason, run)
 	if err != nil {
 		return retryable(err)

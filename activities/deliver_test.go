@@ -19,7 +19,8 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/transform"
 	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/workflows"
@@ -68,7 +69,7 @@ func (r *receiver) requests() []http.Header {
 // as they would while the database is away: it stands in for an outage at an exact
 // point of an attempt (cmd/hookflow's TestDatabaseOutage cuts a real database).
 type flakyStore struct {
-	*models.Store
+	*store.Store
 	mu       sync.Mutex
 	failNext map[string]bool
 }
@@ -85,14 +86,14 @@ func (s *flakyStore) fail(call string) bool {
 	return false
 }
 
-func (s *flakyStore) LoadDeliveryJob(ctx context.Context, id int64) (*models.DeliveryJob, error) {
+func (s *flakyStore) LoadDeliveryJob(ctx context.Context, id int64) (*store.DeliveryJob, error) {
 	if s.fail("LoadDeliveryJob") {
 		return nil, errAway
 	}
 	return s.Store.LoadDeliveryJob(ctx, id)
 }
 
-func (s *flakyStore) RecordAttempt(ctx context.Context, rec models.AttemptRecord) error {
+func (s *flakyStore) RecordAttempt(ctx context.Context, rec store.AttemptRecord) error {
 	if s.fail("RecordAttempt") {
 		return errAway
 	}

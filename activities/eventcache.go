@@ -41,7 +41,7 @@ func newEventCache(budget int) *eventCache {
 	return &eventCache{budget: budget, order: list.New(), entries: map[int64]*list.Element{}}
 }
 
-func (c *eventCache) get(ctx context.Context, store eventStore, rowID int64) (*cachedEvent, error) {
+func (c *eventCache) get(ctx context.Context, st eventStore, rowID int64) (*cachedEvent, error) {
 	c.mu.Lock()
 	if el, ok := c.entries[rowID]; ok {
 		c.order.MoveToFront(el)
@@ -51,7 +51,7 @@ func (c *eventCache) get(ctx context.Context, store eventStore, rowID int64) (*c
 	}
 	c.mu.Unlock()
 
-	row, err := store.EventByRowID(ctx, rowID)
+	row, err := st.EventByRowID(ctx, rowID)
 	if err != nil {
 		return nil, err
 	}

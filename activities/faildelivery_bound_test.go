@@ -8,7 +8,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // A mail server that cannot be reached must not hold the delivery's workflow forever:

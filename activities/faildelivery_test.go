@@ -9,7 +9,8 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -46,7 +47,7 @@ func failUntilDone(t *testing.T, acts *activities.Activities, in workflows.FailI
 // blockFixture is a subscriber with an e-mail address and one delivery that has failed
 // for good.
 type blockFixture struct {
-	s     *models.Store
+	s     *store.Store
 	sub   *models.Subscriber
 	input workflows.FailInput
 }
@@ -162,7 +163,7 @@ func TestFailDeliveryAlertSurvivesACrashBeforeTheSend(t *testing.T) {
 		storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
 			f := newBlockFixture(t, db)
 			ctx := context.Background()
-			if err := f.s.FinishDelivery(ctx, f.input.DeliveryID, models.DeliveryFailed, f.input.Reason, models.Run{}); err != nil {
+			if err := f.s.FinishDelivery(ctx, f.input.DeliveryID, models.DeliveryFailed, f.input.Reason, store.Run{}); err != nil {
 				t.Fatal(err)
 			}
 			blocked, n, err := f.s.BlockSubscriberWithAlert(ctx, f.sub.ID, f.input.Reason, func(sub *models.Subscriber) *models.Notification {

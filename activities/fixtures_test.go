@@ -12,7 +12,8 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/transform"
 	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/workflows"
@@ -20,7 +21,7 @@ import (
 
 // mustActivities returns activities over store s with a real webhook client and
 // transform engine. temporal may be nil.
-func mustActivities(tb testing.TB, s *models.Store, notifier activities.Notifier, temporal activities.Temporal) *activities.Activities {
+func mustActivities(tb testing.TB, s *store.Store, notifier activities.Notifier, temporal activities.Temporal) *activities.Activities {
 	tb.Helper()
 	acts, err := activities.New(activities.Deps{
 		Store: s, Sender: webhook.NewClient(webhook.ClientOptions{}), Transform: transform.NewEngine(transform.Limits{}),
@@ -43,7 +44,7 @@ func newActivityEnv(acts *activities.Activities) *testsuite.TestActivityEnvironm
 
 // mustSubscriber stores an active subscriber of org's extension "ext" on company 1 for
 // slug, with the company's installation.
-func mustSubscriber(tb testing.TB, s *models.Store, org, slug, email string) *models.Subscriber {
+func mustSubscriber(tb testing.TB, s *store.Store, org, slug, email string) *models.Subscriber {
 	tb.Helper()
 	sub := &models.Subscriber{
 		OrganizationID: org, ExtensionID: "ext", CompanyID: 1, Name: "receiver", WebhookURL: "https://example.com/hook",
@@ -58,7 +59,7 @@ func mustSubscriber(tb testing.TB, s *models.Store, org, slug, email string) *mo
 }
 
 // mustDelivery stores event eventID and plans its delivery to sub, which it returns.
-func mustDelivery(tb testing.TB, s *models.Store, sub *models.Subscriber, slug, eventID string) int64 {
+func mustDelivery(tb testing.TB, s *store.Store, sub *models.Subscriber, slug, eventID string) int64 {
 	tb.Helper()
 	ctx := context.Background()
 	ev := &models.Event{CompanyID: sub.CompanyID, EventID: eventID, Slug: slug, Payload: []byte(`{}`), AcceptedAt: time.Now()}

@@ -8,13 +8,14 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/payload"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
 )
 
 // prepareStore is what PrepareDeliveries needs of the store.
 type prepareStore interface {
 	StoreEvent(ctx context.Context, ev *models.Event) (bool, error)
-	PlanDeliveries(ctx context.Context, ev *models.Event, after int64, limit int, workflowID func(int64) string) ([]models.PlannedDelivery, int64, error)
+	PlanDeliveries(ctx context.Context, ev *models.Event, after int64, limit int, workflowID func(int64) string) ([]store.PlannedDelivery, int64, error)
 }
 
 // PrepareDeliveries stores the event (once) and creates the delivery rows of one page of

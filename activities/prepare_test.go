@@ -11,7 +11,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -36,8 +36,8 @@ func prepare(t *testing.T, acts *activities.Activities, ev workflows.Event) (wor
 // the details, and nothing is stored for it; a known slug is stored as before.
 func TestPrepareDeliveriesCatalogue(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
-		store := storetest.MustOpen(t, db.URL)
-		acts := mustActivities(t, store, nil, nil)
+		st := storetest.MustOpen(t, db.URL)
+		acts := mustActivities(t, st, nil, nil)
 		ctx := context.Background()
 		ev := workflows.Event{CompanyID: 1, ID: "e1", Slug: "company/product/launch/v1", AcceptedAt: time.Unix(1700000000, 0).UTC(),
 			Payload: []byte(`{"uid":1}`)}
@@ -52,7 +52,7 @@ func TestPrepareDeliveriesCatalogue(t *testing.T) {
 			if err := appErr.Details(&fields); err != nil || len(fields) != 1 || fields[0].Field != "event.slug" {
 				t.Fatalf("details = %+v (%v), want the field event.slug", fields, err)
 			}
-			if exists, err := store.EventExists(ctx, 1, "e1"); err != nil || exists {
+			if exists, err := st.EventExists(ctx, 1, "e1"); err != nil || exists {
 				t.Fatalf("event stored = %v (%v), want nothing stored", exists, err)
 			}
 		})
@@ -67,7 +67,7 @@ func TestPrepareDeliveriesCatalogue(t *testing.T) {
 			if res.EventRowID == 0 {
 				t.Fatal("no event row id")
 			}
-			if exists, err := store.EventExists(ctx, 1, "e2"); err != nil || !exists {
+			if exists, err := st.EventExists(ctx, 1, "e2"); err != nil || !exists {
 				t.Fatalf("event stored = %v (%v), want it stored", exists, err)
 			}
 		})

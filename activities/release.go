@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -112,7 +113,7 @@ func (a *Activities) wake(ctx context.Context, d models.Delivery, await bool) er
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		// The workflow is gone (terminated by an operator): nothing will deliver it.
-		return a.store.FinishDelivery(ctx, d.ID, models.DeliveryFailed, "its workflow no longer runs", models.Run{})
+		return a.store.FinishDelivery(ctx, d.ID, models.DeliveryFailed, "its workflow no longer runs", store.Run{})
 	}
 	if err != nil || !await {
 		return err

@@ -6,7 +6,7 @@ import (
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // A delivery under way whose workflow was closed from outside Hookflow is recorded as

@@ -9,7 +9,8 @@ import (
 
 	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 const (
@@ -252,7 +253,7 @@ func TestBadInputEventsAccepted(t *testing.T) {
 func countSubscribers(tb testing.TB, ts *testServer) int64 {
 	tb.Helper()
 	_, total, err := ts.Store.ListSubscribers(context.Background(), models.Tenant{OrganizationID: "o", ExtensionID: "e"},
-		models.SubscriberFilter{PageNo: 1, PageSize: 1})
+		store.SubscriberFilter{PageNo: 1, PageSize: 1})
 	if err != nil {
 		tb.Fatalf("list subscribers: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // conformRedelivery covers redelivering one delivery, bulk redelivery and notifications.
@@ -141,10 +142,10 @@ func conformReports(t *testing.T, c *conformer, fx *conformFixture) {
 		Points []struct{ Total int64 } `json:"avg_response_time_ts"`
 		Bucket string
 	}](t, rec.Body.Bytes())
-	if len(rt.Points) == 0 || rt.Bucket != models.BucketMinute {
+	if len(rt.Points) == 0 || rt.Bucket != store.BucketMinute {
 		t.Errorf("response times over 2 hours: %s", rec.Body.String())
 	}
-	for q, bucket := range map[string]string{rangeQuery(5*24*time.Hour, 0): models.BucketHour, rangeQuery(30*24*time.Hour, 0): models.BucketDay} {
+	for q, bucket := range map[string]string{rangeQuery(5*24*time.Hour, 0): store.BucketHour, rangeQuery(30*24*time.Hour, 0): store.BucketDay} {
 		rec := c.do(t, call{Method: http.MethodGet, Path: report + "delivery_ts?" + q, Token: fx.partnerKey, Want: http.StatusOK})
 		if got := mustDecode[struct{ Bucket string }](t, rec.Body.Bytes()).Bucket; got != bucket {
 			t.Errorf("delivery_ts?%s: bucket %q, want %q", q, got, bucket)

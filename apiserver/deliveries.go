@@ -10,11 +10,12 @@ import (
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // deliveryStore is what the delivery routes need of the store.
 type deliveryStore interface {
-	TenantDelivery(ctx context.Context, t models.Tenant, id int64) (*models.DeliveryDetail, error)
+	TenantDelivery(ctx context.Context, t models.Tenant, id int64) (*store.DeliveryDetail, error)
 	ListAttempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error)
 }
 

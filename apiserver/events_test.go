@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/apiserver"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestCatalogueMisses checks that events with slugs outside the catalogue cost the

@@ -8,7 +8,7 @@ import (
 
 	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // The fuzz targets send arbitrary bodies to the API over every test database (SQLite,

@@ -16,7 +16,8 @@ import (
 
 	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -31,7 +32,7 @@ func partnerBase(org, ext string) string {
 // to a loopback receiver, a real transform engine, and a fake workflow engine.
 type testServer struct {
 	*apiserver.Server
-	Store    *models.Store
+	Store    *store.Store
 	Engine   *fakeEngine
 	Receiver *receiver
 }
@@ -197,7 +198,7 @@ type delivery struct {
 // it stores an event of company/product/create/v1 for company 1, plans its deliveries
 // and, for a status other than pending, records an attempt that leads to status. It
 // returns subscriberID's delivery.
-func MustCreateDelivery(tb testing.TB, st *models.Store, subscriberID int64, eventID, status string) delivery {
+func MustCreateDelivery(tb testing.TB, st *store.Store, subscriberID int64, eventID, status string) delivery {
 	tb.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -223,7 +224,7 @@ func MustCreateDelivery(tb testing.TB, st *models.Store, subscriberID int64, eve
 	return delivery{}
 }
 
-func mustRecordAttempt(tb testing.TB, st *models.Store, deliveryID int64, status string, at time.Time) {
+func mustRecordAttempt(tb testing.TB, st *store.Store, deliveryID int64, status string, at time.Time) {
 	tb.Helper()
 	ctx := context.Background()
 	d, err := st.DeliveryByID(ctx, deliveryID)
@@ -237,13 +238,13 @@ func mustRecordAttempt(tb testing.TB, st *models.Store, deliveryID int64, status
 	if status == models.DeliverySucceeded {
 		a.ResponseCode, a.Error, a.ErrorClass, a.ResponseBody = http.StatusOK, "", models.ErrClassNone, "ok"
 	}
-	if err := st.RecordAttempt(ctx, models.AttemptRecord{Attempt: a, Status: status}); err != nil {
+	if err := st.RecordAttempt(ctx, store.AttemptRecord{Attempt: a, Status: status}); err != nil {
 		tb.Fatalf("record attempt: %v", err)
 	}
 }
 
 // MustCreateNotification stores a subscriber_blocked notification for the tenant, sent.
-func MustCreateNotification(tb testing.TB, st *models.Store, org, ext string, subscriberID int64) {
+func MustCreateNotification(tb testing.TB, st *store.Store, org, ext string, subscriberID int64) {
 	tb.Helper()
 	n := &models.Notification{OrganizationID: org, ExtensionID: ext, SubscriberID: subscriberID, Kind: models.NotifySubscriberBlocked,
 		Email: "ops@example.com", Subject: fmt.Sprintf("subscriber %d blocked", subscriberID), Message: "retries exhausted"}
@@ -293,7 +294,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // mustInstallationID returns the id of the installation of org's ext on company.
 func mustInstallationID(tb testing.TB, ts *testServer, org, ext string, company int64) int64 {
 	tb.Helper()
-	list, err := ts.Store.ListInstallations(context.Background(), models.InstallationFilter{CompanyID: company, OrganizationID: org, ExtensionID: ext})
+	list, err := ts.Store.ListInstallations(context.Background(), store.InstallationFilter{CompanyID: company, OrganizationID: org, ExtensionID: ext})
 	if err != nil || len(list) != 1 {
 		tb.Fatalf("installation of %s/%s on company %d: %v, %d found", org, ext, company, err, len(list))
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // BenchmarkIngestBesideUnknownSlugs measures valid ingestion (the API with a real

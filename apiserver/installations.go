@@ -10,12 +10,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // installationStore is what the installation routes need of the store.
 type installationStore interface {
 	CreateInstallation(ctx context.Context, in *models.Installation) error
-	ListInstallations(ctx context.Context, f models.InstallationFilter) ([]models.Installation, error)
+	ListInstallations(ctx context.Context, f store.InstallationFilter) ([]models.Installation, error)
 	DeleteInstallation(ctx context.Context, id int64) (*models.Installation, []int64, error)
 }
 
@@ -92,19 +93,19 @@ func (s *Server) handleInstallationCreate(c *gin.Context) {
 // handleInstallationList lists installations, optionally of one company, organization or
 // extension.
 func (s *Server) handleInstallationList(c *gin.Context) {
-	s.listInstallations(c, models.InstallationFilter{OrganizationID: c.Query("organization_id"), ExtensionID: c.Query("extension_id")})
+	s.listInstallations(c, store.InstallationFilter{OrganizationID: c.Query("organization_id"), ExtensionID: c.Query("extension_id")})
 }
 
 // handlePartnerInstallationList lists the companies that have installed the path's
 // extension, optionally one company's.
 func (s *Server) handlePartnerInstallationList(c *gin.Context) {
 	t := tenant(c)
-	s.listInstallations(c, models.InstallationFilter{OrganizationID: t.OrganizationID, ExtensionID: t.ExtensionID})
+	s.listInstallations(c, store.InstallationFilter{OrganizationID: t.OrganizationID, ExtensionID: t.ExtensionID})
 }
 
 // listInstallations answers the installations f selects, narrowed to one company by the
 // optional company_id query parameter.
-func (s *Server) listInstallations(c *gin.Context, f models.InstallationFilter) {
+func (s *Server) listInstallations(c *gin.Context, f store.InstallationFilter) {
 	if v := c.Query("company_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {

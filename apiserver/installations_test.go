@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestSubscribeNeedsInstallation: an organization's partner key cannot subscribe to a

@@ -13,7 +13,7 @@ import (
 	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/transform"
 	"github.com/hookflow/hookflow/webhook"
 )

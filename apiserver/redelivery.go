@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // redeliveryStore is what redelivery, bulk retry and notifications need of the store.
@@ -20,7 +21,7 @@ type redeliveryStore interface {
 	CreateRetryJob(ctx context.Context, j *models.RetryJob) error
 	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
 	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
-	CountDeliveries(ctx context.Context, q models.DeliveryQuery) (int64, error)
+	CountDeliveries(ctx context.Context, q store.DeliveryQuery) (int64, error)
 	ListNotifications(ctx context.Context, t models.Tenant, limit int) ([]models.Notification, error)
 }
 
@@ -145,7 +146,7 @@ func (s *Server) handleBulkRetryCreate(c *gin.Context) {
 	if len(req.EventSlugs) > 0 {
 		job.EventSlugs, _ = json.Marshal(req.EventSlugs)
 	}
-	total, err := s.store.CountDeliveries(ctx, models.DeliveryQuery{Tenant: t, Start: start, End: end,
+	total, err := s.store.CountDeliveries(ctx, store.DeliveryQuery{Tenant: t, Start: start, End: end,
 		SubscriberIDs: req.SubscriberIDs, EventSlugs: req.EventSlugs, Status: req.Status})
 	if err != nil {
 		s.writeError(c, err)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestValidateReducer_ResultTooLarge checks that validating a reducer whose result on

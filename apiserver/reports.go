@@ -11,14 +11,15 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // reportStore is what the reports need of the store.
 type reportStore interface {
-	ResponseTimeSeries(ctx context.Context, q models.ReportQuery) ([]models.ResponseTimePoint, error)
-	DeliverySummary(ctx context.Context, q models.ReportQuery) ([]models.EventSummary, error)
-	DeliverySeries(ctx context.Context, q models.ReportQuery) ([]models.DeliveryPoint, error)
-	DeliveryDetails(ctx context.Context, q models.DetailsQuery) ([]models.DeliveryDetail, int64, error)
+	ResponseTimeSeries(ctx context.Context, q store.ReportQuery) ([]store.ResponseTimePoint, error)
+	DeliverySummary(ctx context.Context, q store.ReportQuery) ([]store.EventSummary, error)
+	DeliverySeries(ctx context.Context, q store.ReportQuery) ([]store.DeliveryPoint, error)
+	DeliveryDetails(ctx context.Context, q store.DetailsQuery) ([]store.DeliveryDetail, int64, error)
 	QueueDepth(ctx context.Context, t models.Tenant) (queued, inFlight int64, err error)
 }
 
@@ -31,16 +32,16 @@ func (s *Server) registerReportRoutes(r gin.IRouter) {
 }
 
 // reportQuery reads the required start_date and end_date query parameters.
-func reportQuery(c *gin.Context) (models.ReportQuery, error) {
+func reportQuery(c *gin.Context) (store.ReportQuery, error) {
 	var v models.Validation
 	start, end := parseRange(c.Query("start_date"), c.Query("end_date"), &v)
 	if err := v.Err(); err != nil {
-		return models.ReportQuery{}, err
+		return store.ReportQuery{}, err
 	}
 	if end.Sub(start) > 366*24*time.Hour {
-		return models.ReportQuery{}, models.Invalid("end_date", "the range may span at most 366 days")
+		return store.ReportQuery{}, models.Invalid("end_date", "the range may span at most 366 days")
 	}
-	return models.ReportQuery{Tenant: tenant(c), Start: start, End: end, Bucket: models.BucketFor(start, end)}, nil
+	return store.ReportQuery{Tenant: tenant(c), Start: start, End: end, Bucket: store.BucketFor(start, end)}, nil
 }
 
 type avgResponseTime struct {
@@ -180,7 +181,7 @@ type deliveryRow struct {
 	CreatedOn       string  `json:"created_on"`
 }
 
-func newDeliveryRow(d *models.DeliveryDetail) deliveryRow {
+func newDeliveryRow(d *store.DeliveryDetail) deliveryRow {
 	row := deliveryRow{DeliveryID: d.ID, EventID: d.EventID, EventName: d.EventSlug, CompanyID: d.CompanyID,
 		SubscriberID: d.SubscriberID, Name: d.SubscriberName, WebhookURL: d.WebhookURL, Status: d.Status,
 		Attempt: d.Attempts, ResponseCode: d.LastResponseCode, ResponseMessage: responseMessage(d.LastResponseCode, d.LastError, d.Status),
@@ -241,8 +242,8 @@ func (s *Server) handleDeliveryDetailsReport(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	rows, total, err := s.store.DeliveryDetails(c.Request.Context(), models.DetailsQuery{
-		ReportQuery: models.ReportQuery{Tenant: tenant(c), Start: start, End: end},
+	rows, total, err := s.store.DeliveryDetails(c.Request.Context(), store.DetailsQuery{
+		ReportQuery: store.ReportQuery{Tenant: tenant(c), Start: start, End: end},
 		CompanyID:   req.CompanyID, EventSlugs: req.Event, Status: req.Status, PageNo: req.PageNo, PageSize: req.PageSize,
 	})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes, for a logger.

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // page is the pagination block of list answers.
@@ -40,7 +41,7 @@ func queryInt(c *gin.Context, name string, def, min, max int, v *models.Validati
 // status and a search term that matches the name, the URL or a subscribed event slug.
 func (s *Server) handleSubscriberList(c *gin.Context) {
 	var v models.Validation
-	f := models.SubscriberFilter{
+	f := store.SubscriberFilter{
 		PageNo:   queryInt(c, "page_no", 1, 1, 1_000_000, &v),
 		PageSize: queryInt(c, "page_size", 20, 1, 100, &v),
 		Status:   c.Query("status"),

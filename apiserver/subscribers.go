@@ -12,13 +12,14 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // subscriberStore is what the subscriber routes need of the store.
 type subscriberStore interface {
 	CreateSubscriber(ctx context.Context, sub *models.Subscriber) error
 	GetSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) (*models.Subscriber, error)
-	ListSubscribers(ctx context.Context, t models.Tenant, f models.SubscriberFilter) ([]models.Subscriber, int64, error)
+	ListSubscribers(ctx context.Context, t models.Tenant, f store.SubscriberFilter) ([]models.Subscriber, int64, error)
 	UpdateSubscriber(ctx context.Context, sub *models.Subscriber, previousSecret string) error
 	DeleteSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) error
 	SetSubscriberStatus(ctx context.Context, t models.Tenant, id int64, status string) (string, error)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // routeKind says who may call a route.

@@ -64,7 +64,7 @@ func unavailable(err error, what string) error {
 }
 
 // Redeliver starts the workflow of a redelivery that the store has begun (see
-// models.Store.BeginRedelivery) and returns its workflow and run ids; see Redeliver and
+// store.Store.BeginRedelivery) and returns its workflow and run ids; see Redeliver and
 // StartRedelivery.
 func (e *Engine) Redeliver(ctx context.Context, d *models.Delivery) (workflowID, runID string, err error) {
 	return StartRedelivery(ctx, e.client, e.retry, d)

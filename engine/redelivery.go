@@ -8,13 +8,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
 )
 
 // RedeliveryStore is what a redelivery needs of the store.
 type RedeliveryStore interface {
 	BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error)
-	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run models.Run) error
+	FinishDelivery(ctx context.Context, deliveryID int64, status, reason string, run store.Run) error
 	SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error
 }
 
@@ -31,8 +32,8 @@ type StartFunc func(ctx context.Context, d *models.Delivery) (workflowID, runID 
 // is under way, ENOTFOUND outside the tenant), starts its workflow with start, and
 // records the workflow on the delivery. When the workflow cannot be started the
 // delivery is put back as it was, so that the caller may try again.
-func Redeliver(ctx context.Context, store RedeliveryStore, start StartFunc, t models.Tenant, id int64, log *slog.Logger) (*models.Delivery, error) {
-	d, err := store.BeginRedelivery(ctx, t, id)
+func Redeliver(ctx context.Context, st RedeliveryStore, start StartFunc, t models.Tenant, id int64, log *slog.Logger) (*models.Delivery, error) {
+	d, err := st.BeginRedelivery(ctx, t, id)
 	if err != nil {
 		return nil, err
 	}
@@ -42,12 +43,12 @@ func Redeliver(ctx context.Context, store RedeliveryStore, start StartFunc, t mo
 		if previous == "" {
 			previous = models.DeliveryFailed
 		}
-		if rerr := store.FinishDelivery(ctx, d.ID, previous, "", models.Run{}); rerr != nil {
+		if rerr := st.FinishDelivery(ctx, d.ID, previous, "", store.Run{}); rerr != nil {
 			log.ErrorContext(ctx, "restore delivery after failed redelivery", "delivery_id", d.ID, "error", rerr)
 		}
 		return nil, err
 	}
-	if err := store.SetDeliveryWorkflow(ctx, d.ID, workflowID, runID); err != nil {
+	if err := st.SetDeliveryWorkflow(ctx, d.ID, workflowID, runID); err != nil {
 		return nil, err
 	}
 	d.WorkflowID, d.RunID = workflowID, runID

@@ -1,7 +1,10 @@
 package models
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -91,4 +94,68 @@ func (p Principal) CanIngest(company int64) bool {
 // which manage installations.
 func (p Principal) Platform() bool {
 	return p.Admin || p.Scope == ScopePlatform
+}
+
+// ValidateAPIKey checks the fields of a key to create. It turns scope ingest into
+// platform, or into company when the key names companies.
+func ValidateAPIKey(k *APIKey) error {
+	var v Validation
+	if strings.TrimSpace(k.OrganizationID) == "" {
+		v.Add("organization_id", "is required")
+	} else if len(k.OrganizationID) > 64 {
+		v.Add("organization_id", "must be at most 64 characters")
+	}
+	if len(k.ExtensionID) > 64 {
+		v.Add("extension_id", "must be at most 64 characters")
+	}
+	if len(k.Name) > MaxNameLength {
+		v.Add("name", "must be at most %d characters", MaxNameLength)
+	}
+	if k.Scope == ScopeIngest {
+		k.Scope = ScopePlatform
+		if len(k.CompanyIDs) > 0 {
+			k.Scope = ScopeCompany
+		}
+	}
+	switch k.Scope {
+	case ScopePartner, ScopePlatform:
+		if len(k.CompanyIDs) > 0 {
+			v.Add("company_ids", "only a key of scope company sends for chosen companies")
+		}
+	case ScopeCompany:
+		if len(k.CompanyIDs) == 0 {
+			v.Add("company_ids", "a key of scope company needs at least one company")
+		}
+	default:
+		v.Add("scope", "must be partner, platform or company (ingest is taken for platform)")
+	}
+	if len(k.CompanyIDs) > MaxApplicationIDs {
+		v.Add("company_ids", "at most %d companies", MaxApplicationIDs)
+	}
+	for i, c := range k.CompanyIDs {
+		if id, err := strconv.ParseInt(c, 10, 64); err != nil || id <= 0 || strconv.FormatInt(id, 10) != c {
+			v.Add(fieldIndex("company_ids", i), "must be a positive integer")
+		}
+	}
+	return v.Err()
+}
+
+// CompanyIDList turns company ids into the list an APIKey keeps.
+func CompanyIDList(ids []int64) IDList {
+	out := make(IDList, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.FormatInt(id, 10)
+	}
+	return out
+}
+
+// MaskedKey is how a stored key is shown: its prefix and a mask.
+func (k *APIKey) MaskedKey() string { return k.Prefix + "_********" }
+
+// APIKeyHash is the hash under which a key is stored.
+func APIKeyHash(key string) string { return hashKey(key) }
+
+func hashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
 }

@@ -1,7 +1,7 @@
-// Package models holds Hookflow's domain types (subscribers, the event catalogue, events,
-// deliveries, attempts, API keys), their validation, the domain error type, and the store
-// that keeps them in a relational database through GORM (PostgreSQL, or SQLite for the
-// embedded default). It knows nothing of HTTP or Temporal.
+// Package models holds Hookflow's domain: the GORM models (subscribers, the event
+// catalogue, events, deliveries, attempts, installations, API keys, notifications, retry
+// jobs), their validation and the error codes. It runs no query (package store does) and
+// knows nothing of HTTP or Temporal.
 package models
 
 import (

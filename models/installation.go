@@ -21,13 +21,6 @@ type Installation struct {
 	CreatedAt      time.Time
 }
 
-// InstallationFilter selects installations to list; empty fields match everything.
-type InstallationFilter struct {
-	CompanyID      int64
-	OrganizationID string
-	ExtensionID    string
-}
-
 // Limits on installations and associations.
 const (
 	MaxApplicationIDs      = 50
@@ -119,9 +112,6 @@ func (l IDList) Contains(id string) bool {
 	return false
 }
 
-// likeMember is the LIKE pattern that finds id in a stored IDList (escape character \).
-func likeMember(id string) string { return "%," + escapeLike(id) + ",%" }
-
 // Association criteria (Fynd's): every application of the company, or only the listed
 // ones.
 const (
@@ -135,4 +125,10 @@ func (s *Subscriber) Criteria() string {
 		return CriteriaAll
 	}
 	return CriteriaSpecific
+}
+
+// UninstalledReason is the last_error of a delivery discarded because its extension was
+// uninstalled from the event's company.
+func UninstalledReason(ext string, company int64) string {
+	return fmt.Sprintf("extension %s was uninstalled from company %d", ext, company)
 }

@@ -3,7 +3,7 @@ package main_test
 import (
 	"testing"
 
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // errorEnvelope is the JSON error every endpoint answers with.

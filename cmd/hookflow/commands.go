@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/worker"
 )
 
@@ -28,15 +29,15 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.DatabaseURL, log)
+	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database schema is up to date (%s)\n", store.Dialect())
+	fmt.Fprintf(stdout, "database schema is up to date (%s)\n", st.Dialect())
 	c, err := dialTemporal(ctx, cfg, log, nil)
 	if err != nil {
 		return err
@@ -132,25 +133,25 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	name := fs.String("name", "", "a name to recognise the key by")
 	scope := fs.String("scope", models.ScopePartner, "partner (manage webhooks), platform (send events for every company, manage installations) or company (send events for --companies); ingest is taken for platform")
 	companies := fs.String("companies", "", "comma-separated company ids a company key sends events for")
-	store, err := db.open(ctx, fs, args)
+	st, err := db.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer st.Close()
 	switch sub {
 	case "create":
 		k := &models.APIKey{OrganizationID: *org, ExtensionID: *ext, Name: *name, Scope: *scope}
 		if *companies != "" {
 			k.CompanyIDs = strings.Split(*companies, ",")
 		}
-		key, err := store.CreateAPIKey(ctx, k)
+		key, err := st.CreateAPIKey(ctx, k)
 		if err != nil {
 			return usageError{errors.New(models.ErrorMessage(err))}
 		}
 		fmt.Fprintf(stdout, "%s\n\nid %d, organization %s, scope %s. The key is shown only now; keep it safe.\n", key, k.ID, k.OrganizationID, k.Scope)
 		return nil
 	case "list":
-		keys, err := store.ListAPIKeys(ctx, *org)
+		keys, err := st.ListAPIKeys(ctx, *org)
 		if err != nil {
 			return err
 		}
@@ -172,7 +173,7 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if err != nil {
 			return usageError{fmt.Errorf("key id %q is not a number", fs.Arg(0))}
 		}
-		if err := store.RevokeAPIKey(ctx, id); err != nil {
+		if err := st.RevokeAPIKey(ctx, id); err != nil {
 			return errors.New(models.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "API key %d revoked\n", id)
@@ -201,7 +202,7 @@ func addDatabaseFlags(fs *flag.FlagSet, getenv func(string) string) databaseFlag
 }
 
 // open parses args into fs and opens the database they name, migrated.
-func (d databaseFlags) open(ctx context.Context, fs *flag.FlagSet, args []string) (*models.Store, error) {
+func (d databaseFlags) open(ctx context.Context, fs *flag.FlagSet, args []string) (*store.Store, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -212,13 +213,13 @@ func (d databaseFlags) open(ctx context.Context, fs *flag.FlagSet, args []string
 	if url == "" {
 		url = "sqlite:" + filepath.Join(*d.dataDir, "hookflow.db")
 	}
-	store, err := models.Open(ctx, url, nil)
+	st, err := store.Open(ctx, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Migrate(ctx); err != nil {
-		store.Close()
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
 		return nil, err
 	}
-	return store, nil
+	return st, nil
 }

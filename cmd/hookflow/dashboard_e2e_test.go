@@ -13,7 +13,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestDashboard drives the admin dashboard in Chromium against a whole stack: it signs
@@ -69,7 +70,7 @@ func TestDashboard(t *testing.T) {
 	b.waitText("the refusal", `#webhook-form .error-summary`, "company 1 has not installed extension ext-1 of organization org-1")
 	b.screenshot("02a-webhook-refused-not-installed")
 	if _, n, err := s.Store().ListSubscribers(context.Background(), models.Tenant{OrganizationID: "org-1", ExtensionID: "ext-1"},
-		models.SubscriberFilter{PageNo: 1, PageSize: 10}); err != nil || n != 0 {
+		store.SubscriberFilter{PageNo: 1, PageSize: 10}); err != nil || n != 0 {
 		t.Fatalf("%d subscribers exist after the refused create (%v)", n, err)
 	}
 	mustInstallExt(t, s.APIURL(), 1)

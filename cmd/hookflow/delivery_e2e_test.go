@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // verifyFP checks x-fp-signature the way a receiver does, from the spec: lowercase hex

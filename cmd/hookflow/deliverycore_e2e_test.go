@@ -17,7 +17,8 @@ import (
 
 	main "github.com/hookflow/hookflow/cmd/hookflow"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -92,9 +93,9 @@ func TestReceiverBytesDoNotRepeatAttempts(t *testing.T) {
 			}(i)
 		}
 		wg.Wait()
-		store := s.Store()
+		st := s.Store()
 		final := func(sub int64, org, ext string) (n int, statuses map[string]int) {
-			ids, err := store.DeliveryIDs(context.Background(), models.DeliveryQuery{
+			ids, err := st.DeliveryIDs(context.Background(), store.DeliveryQuery{
 				Tenant: models.Tenant{OrganizationID: org, ExtensionID: ext},
 				Start:  time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour), SubscriberIDs: []int64{sub},
 			}, 0, 1000)
@@ -103,7 +104,7 @@ func TestReceiverBytesDoNotRepeatAttempts(t *testing.T) {
 			}
 			statuses = map[string]int{}
 			for _, id := range ids {
-				d, err := store.DeliveryByID(context.Background(), id)
+				d, err := st.DeliveryByID(context.Background(), id)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -145,7 +146,7 @@ func TestReceiverBytesDoNotRepeatAttempts(t *testing.T) {
 		if len(reqs) == 0 {
 			t.Fatal("no requests")
 		}
-		attempts, err := store.ListAttempts(context.Background(), deliveryIDOf(t, reqs[0]))
+		attempts, err := st.ListAttempts(context.Background(), deliveryIDOf(t, reqs[0]))
 		if err != nil || len(attempts) != 1 {
 			t.Fatalf("attempts = %+v, %v", attempts, err)
 		}

@@ -12,7 +12,7 @@ import (
 	main "github.com/hookflow/hookflow/cmd/hookflow"
 	"github.com/hookflow/hookflow/internal/dnstest"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestEgressGuard runs a stack with the production network policy and checks that

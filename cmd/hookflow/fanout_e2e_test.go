@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestFanOut5000 sends one event to 5,000 subscribers: every one receives it once,

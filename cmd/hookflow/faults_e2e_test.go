@@ -19,7 +19,8 @@ import (
 
 	main "github.com/hookflow/hookflow/cmd/hookflow"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -284,20 +285,20 @@ func TestDevKilledUnderLoad(t *testing.T) {
 			t.Fatalf("%v\n%s", err, p2.log())
 		}
 		waitFor(t, 4*time.Minute, "every delivery", func() bool { return rc.unique() >= total })
-		store := openDevStore(t, dataDir)
-		checkStoreSucceeded(t, store, ids, events)
+		st := openDevStore(t, dataDir)
+		checkStoreSucceeded(t, st, ids, events)
 		dups := rc.checkDuplicates(t, total, []time.Time{killedAt})
 		t.Logf("%s: %d deliveries, %d duplicate POSTs (in flight at the kill), %v after the kill", mode, total, dups, time.Since(killedAt).Round(time.Millisecond))
 	})
 }
 
 // checkStoreSucceeded fails t unless each subscriber has events deliveries, all succeeded.
-func checkStoreSucceeded(t *testing.T, store *models.Store, subs []int64, events int) {
+func checkStoreSucceeded(t *testing.T, st *store.Store, subs []int64, events int) {
 	t.Helper()
 	ctx := context.Background()
 	waitFor(t, time.Minute, "every delivery row to be final", func() bool {
 		for _, sub := range subs {
-			ids, err := store.DeliveryIDs(ctx, models.DeliveryQuery{
+			ids, err := st.DeliveryIDs(ctx, store.DeliveryQuery{
 				Tenant: models.Tenant{OrganizationID: "org-1", ExtensionID: "ext-1"},
 				Start:  time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour), SubscriberIDs: []int64{sub},
 				Status: models.DeliverySucceeded,
@@ -312,10 +313,10 @@ func checkStoreSucceeded(t *testing.T, store *models.Store, subs []int64, events
 
 // checkOneAttemptEach checks that every delivery of subs has exactly one recorded
 // attempt, numbered 1.
-func checkOneAttemptEach(t *testing.T, store *models.Store, subs []int64) {
+func checkOneAttemptEach(t *testing.T, st *store.Store, subs []int64) {
 	t.Helper()
 	ctx := context.Background()
-	ids, err := store.DeliveryIDs(ctx, models.DeliveryQuery{
+	ids, err := st.DeliveryIDs(ctx, store.DeliveryQuery{
 		Tenant: models.Tenant{OrganizationID: "org-1", ExtensionID: "ext-1"},
 		Start:  time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour), SubscriberIDs: subs,
 	}, 0, 100000)
@@ -324,7 +325,7 @@ func checkOneAttemptEach(t *testing.T, store *models.Store, subs []int64) {
 	}
 	bad := 0
 	for _, id := range ids {
-		as, err := store.ListAttempts(ctx, id)
+		as, err := st.ListAttempts(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}

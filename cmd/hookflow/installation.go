@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // runInstallation manages installations directly in the database, as the platform does
@@ -32,24 +33,24 @@ func runInstallation(ctx context.Context, args []string, stdout, stderr io.Write
 	ext := fs.String("extension", "", "extension id")
 	company := fs.Int64("company", 0, "company id")
 	apps := fs.String("applications", "", "comma-separated application ids the installation is limited to (empty: every application)")
-	store, err := db.open(ctx, fs, args)
+	st, err := db.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer st.Close()
 	switch sub {
 	case "create":
 		in := &models.Installation{OrganizationID: *org, ExtensionID: *ext, CompanyID: *company}
 		if *apps != "" {
 			in.ApplicationIDs = strings.Split(*apps, ",")
 		}
-		if err := store.CreateInstallation(ctx, in); err != nil {
+		if err := st.CreateInstallation(ctx, in); err != nil {
 			return usageError{errors.New(models.ErrorMessage(err))}
 		}
 		fmt.Fprintf(stdout, "installation %d: company %d has installed extension %s of organization %s\n", in.ID, in.CompanyID, in.ExtensionID, in.OrganizationID)
 		return nil
 	case "list":
-		list, err := store.ListInstallations(ctx, models.InstallationFilter{CompanyID: *company, OrganizationID: *org, ExtensionID: *ext})
+		list, err := st.ListInstallations(ctx, store.InstallationFilter{CompanyID: *company, OrganizationID: *org, ExtensionID: *ext})
 		if err != nil {
 			return err
 		}
@@ -71,7 +72,7 @@ func runInstallation(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return usageError{fmt.Errorf("installation id %q is not a number", fs.Arg(0))}
 		}
-		in, queued, err := store.DeleteInstallation(ctx, id)
+		in, queued, err := st.DeleteInstallation(ctx, id)
 		if err != nil {
 			return errors.New(models.ErrorMessage(err))
 		}

@@ -10,7 +10,8 @@ import (
 
 	main "github.com/hookflow/hookflow/cmd/hookflow"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 const eventsPath = "/service/platform/webhook/v1.0/company/1/events"
@@ -45,7 +46,7 @@ func (s *stack) send(id string) {
 func (s *stack) deliveries(subID int64) map[string]models.Delivery {
 	s.t.Helper()
 	out := map[string]models.Delivery{}
-	ids, err := s.Store().DeliveryIDs(context.Background(), models.DeliveryQuery{
+	ids, err := s.Store().DeliveryIDs(context.Background(), store.DeliveryQuery{
 		Tenant: models.Tenant{OrganizationID: "org-1", ExtensionID: "ext-1"},
 		Start:  time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour), SubscriberIDs: []int64{subID},
 	}, 0, 10000)

@@ -13,7 +13,7 @@ import (
 
 	main "github.com/hookflow/hookflow/cmd/hookflow"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestReportsDeliveryDetailsAndSearch drives deliveries through a stack and reads them

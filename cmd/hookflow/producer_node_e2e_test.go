@@ -14,7 +14,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 

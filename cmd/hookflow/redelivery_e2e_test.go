@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 func TestRedeliveryAndBulkRetry(t *testing.T) {

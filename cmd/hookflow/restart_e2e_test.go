@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // process is a `hookflow dev` child process (this test binary acting as hookflow).
@@ -149,9 +150,9 @@ func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
 		id := deliveryIDOf(t, first[0])
 
 		// Let the failed attempt be recorded, then crash.
-		store := openDevStore(t, dataDir)
+		st := openDevStore(t, dataDir)
 		waitFor(t, 10*time.Second, "the failed attempt to be recorded", func() bool {
-			a, err := store.ListAttempts(context.Background(), id)
+			a, err := st.ListAttempts(context.Background(), id)
 			return err == nil && len(a) == 1
 		})
 		time.Sleep(300 * time.Millisecond)
@@ -166,10 +167,10 @@ func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
 		waitFor(t, 60*time.Second, "the retry after the restart", func() bool { mine, _ := requests(); return len(mine) >= 2 })
 		t.Logf("retry arrived %v after the restart began", time.Since(restarted))
 		waitFor(t, 10*time.Second, "the delivery to succeed", func() bool {
-			d, err := store.DeliveryByID(context.Background(), id)
+			d, err := st.DeliveryByID(context.Background(), id)
 			return err == nil && d.Status == models.DeliverySucceeded
 		})
-		attempts, err := store.ListAttempts(context.Background(), id)
+		attempts, err := st.ListAttempts(context.Background(), id)
 		if err != nil || len(attempts) != 2 || attempts[0].ResponseCode != 500 || attempts[1].ResponseCode != 200 || attempts[1].Attempt != 2 {
 			t.Fatalf("attempts = %+v, %v\n%s", attempts, err, p2.log())
 		}
@@ -190,9 +191,9 @@ func TestKilledDevCompletesDeliveryOnRestart(t *testing.T) {
 
 // openDevStore opens the application database of a dev data directory beside the
 // running process (SQLite in WAL mode allows it).
-func openDevStore(t *testing.T, dataDir string) *models.Store {
+func openDevStore(t *testing.T, dataDir string) *store.Store {
 	t.Helper()
-	s, err := models.Open(context.Background(), "sqlite:"+filepath.Join(dataDir, "hookflow.db"), nil)
+	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(dataDir, "hookflow.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

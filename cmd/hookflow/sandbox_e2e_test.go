@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestReducerTooLargeAtDelivery checks that a reducer whose result on an event would be

@@ -21,7 +21,7 @@ import (
 	"github.com/hookflow/hookflow/devserver"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/metrics"
-	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/transform"
 	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/worker"
@@ -38,7 +38,7 @@ type Main struct {
 	metrics     *metrics.Metrics
 	temporal    *devserver.Server
 	client      client.Client
-	store       *models.Store
+	store       *store.Store
 	worker      sdkworker.Worker
 	sender      *webhook.Client
 	transforms  *transform.Engine
@@ -112,12 +112,12 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if m.store, err = models.Open(ctx, cfg.DatabaseURL, m.Log); err != nil {
+	if m.store, err = store.Open(ctx, cfg.DatabaseURL, m.Log); err != nil {
 		return err
 	}
-	store := m.store
+	st := m.store
 	m.metrics.RegisterBacklog(func(ctx context.Context) (metrics.Backlog, error) {
-		q, f, b, err := store.Backlog(ctx)
+		q, f, b, err := st.Backlog(ctx)
 		return metrics.Backlog{Queued: q, InFlight: f, BlockedSubscribers: b}, err
 	})
 	if m.Parts.EmbeddedTemporal {
@@ -197,7 +197,7 @@ func (m *Main) serve(l net.Listener, h http.Handler, url *string) {
 func (m *Main) APIURL() string { return m.apiURL }
 
 // Store returns the application database.
-func (m *Main) Store() *models.Store { return m.store }
+func (m *Main) Store() *store.Store { return m.store }
 
 // Client returns the Temporal client.
 func (m *Main) Client() client.Client { return m.client }

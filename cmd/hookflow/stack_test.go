@@ -20,7 +20,7 @@ import (
 	"time"
 
 	main "github.com/hookflow/hookflow/cmd/hookflow"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 

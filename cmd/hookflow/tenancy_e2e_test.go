@@ -9,7 +9,8 @@ import (
 
 	main "github.com/hookflow/hookflow/cmd/hookflow"
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -64,7 +65,7 @@ func TestFanOutSkipsUninstalledExtensions(t *testing.T) {
 			if n := len(stranger.requests()); n != 0 {
 				t.Fatalf("the uninstalled extension's receiver got %d requests, want none", n)
 			}
-			n, err := s.Store().CountDeliveries(t.Context(), models.DeliveryQuery{
+			n, err := s.Store().CountDeliveries(t.Context(), store.DeliveryQuery{
 				Tenant: models.Tenant{OrganizationID: "org-2", ExtensionID: "ext-2"}, SubscriberIDs: []int64{strangerSub},
 				Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour)})
 			if err != nil || n != 0 {

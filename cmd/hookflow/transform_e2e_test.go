@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // TestFilterAndReducerAtDelivery checks that a subscriber with a filter gets only the

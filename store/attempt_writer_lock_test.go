@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // holdWriteLock makes another connection hold what the attempt writer needs: on SQLite
@@ -26,7 +27,7 @@ func holdWriteLock(t *testing.T, db storetest.Database) (release func()) {
 	var unlock func() error
 	switch {
 	case strings.HasPrefix(db.URL, "sqlite:"):
-		// The driver models registers; the writer's pool is another connection.
+		// The driver package store registers; the writer's pool is another connection.
 		pool, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(db.URL, "sqlite:")+"?_pragma=busy_timeout(10000)")
 		if err != nil {
 			t.Fatal(err)
@@ -121,7 +122,7 @@ func TestAttemptWriterOutlastsALock(t *testing.T) {
 		id := mustDeliveries(t, s, sub, slug, "l1")[0]
 		const try = 300 * time.Millisecond
 		var log tryLog
-		models.SetAttemptWriterTimeout(s, try, log.add)
+		store.SetAttemptWriterTimeout(s, try, log.add)
 
 		release := holdWriteLock(t, db)
 		// Longer than a try, shorter than the tries together.
@@ -158,7 +159,7 @@ func TestAttemptWriterStopsForAGoneCaller(t *testing.T) {
 		sub := mustSubscriber(t, s, "org1", slug, nil)
 		ids := mustDeliveries(t, s, sub, slug, "g1", "g2")
 		var log tryLog
-		models.SetAttemptWriterTimeout(s, 2*time.Second, log.add)
+		store.SetAttemptWriterTimeout(s, 2*time.Second, log.add)
 
 		release := holdWriteLock(t, db)
 		callCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)

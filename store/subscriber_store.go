@@ -1,4 +1,4 @@
-package models
+package store
 
 import (
 	"context"
@@ -8,19 +8,15 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
-)
 
-// Tenant scopes partner resources: an organization and one of its extensions.
-type Tenant struct {
-	OrganizationID string
-	ExtensionID    string
-}
+	"github.com/hookflow/hookflow/models"
+)
 
 // CreateSubscriber stores s and its events. It sets s.ID, CreatedOn and UpdatedOn.
 // Returns EUNPROCESSABLE naming events[i].slug when an event is not in the catalogue,
 // and EFORBIDDEN when the company has not installed the subscriber's extension (it would
 // never receive anything).
-func (s *Store) CreateSubscriber(ctx context.Context, sub *Subscriber) error {
+func (s *Store) CreateSubscriber(ctx context.Context, sub *models.Subscriber) error {
 	if err := s.checkCatalogue(ctx, sub.Events); err != nil {
 		return err
 	}
@@ -39,7 +35,7 @@ func (s *Store) CreateSubscriber(ctx context.Context, sub *Subscriber) error {
 	return dbError(err, "")
 }
 
-func (s *Store) checkCatalogue(ctx context.Context, events []SubscriberEvent) error {
+func (s *Store) checkCatalogue(ctx context.Context, events []models.SubscriberEvent) error {
 	slugs := make([]string, len(events))
 	for i, e := range events {
 		slugs[i] = e.Slug
@@ -51,23 +47,23 @@ func (s *Store) checkCatalogue(ctx context.Context, events []SubscriberEvent) er
 	if len(missing) == 0 {
 		return nil
 	}
-	var v Validation
+	var v models.Validation
 	for i, e := range events {
 		for _, m := range missing {
 			if e.Slug == m {
-				v.Add(fieldIndex("events", i)+".slug", "%s is not in the event catalogue (GET /service/common/webhook/v1.0/events lists it)", m)
+				v.Add(fmt.Sprintf("events[%d].slug", i), "%s is not in the event catalogue (GET /service/common/webhook/v1.0/events lists it)", m)
 			}
 		}
 	}
 	err = v.Err()
-	err.(*Error).Code = EUNPROCESSABLE
+	err.(*models.Error).Code = models.EUNPROCESSABLE
 	return err
 }
 
 // GetSubscriber returns the subscriber id of tenant t in company companyID, with its
 // events. Returns ENOTFOUND if it does not exist or belongs to another tenant or company.
-func (s *Store) GetSubscriber(ctx context.Context, t Tenant, companyID, id int64) (*Subscriber, error) {
-	var sub Subscriber
+func (s *Store) GetSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) (*models.Subscriber, error) {
+	var sub models.Subscriber
 	err := s.rdb.WithContext(ctx).Preload("Events", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).
 		Where("id = ? AND organization_id = ? AND extension_id = ? AND company_id = ?", id, t.OrganizationID, t.ExtensionID, companyID).
 		Take(&sub).Error
@@ -79,8 +75,8 @@ func (s *Store) GetSubscriber(ctx context.Context, t Tenant, companyID, id int64
 
 // SubscriberByID returns a subscriber with its events regardless of tenant, including a
 // deleted one (deliveries in flight still need its name and URL). Returns ENOTFOUND.
-func (s *Store) SubscriberByID(ctx context.Context, id int64) (*Subscriber, error) {
-	var sub Subscriber
+func (s *Store) SubscriberByID(ctx context.Context, id int64) (*models.Subscriber, error) {
+	var sub models.Subscriber
 	err := s.rdb.WithContext(ctx).Unscoped().Preload("Events").Where("id = ?", id).Take(&sub).Error
 	if err != nil {
 		return nil, dbError(err, fmt.Sprintf("subscriber %d not found", id))
@@ -92,7 +88,7 @@ func (s *Store) SubscriberByID(ctx context.Context, id int64) (*Subscriber, erro
 // lock on the row until tx ends so that a concurrent status change waits for it. SQLite
 // transactions are immediate (see Open), which serializes them already.
 func (s *Store) lockSubscriber(tx *gorm.DB, id int64) (status, policy string, err error) {
-	q := tx.Unscoped().Model(&Subscriber{}).Select("status", "inactive_policy", "deleted_at").Where("id = ?", id)
+	q := tx.Unscoped().Model(&models.Subscriber{}).Select("status", "inactive_policy", "deleted_at").Where("id = ?", id)
 	if s.dialect == "postgres" {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
@@ -123,8 +119,8 @@ type SubscriberFilter struct {
 
 // ListSubscribers returns one page of tenant t's subscribers, newest first, with the
 // number of subscribers that match f in all.
-func (s *Store) ListSubscribers(ctx context.Context, t Tenant, f SubscriberFilter) ([]Subscriber, int64, error) {
-	q := s.rdb.WithContext(ctx).Model(&Subscriber{}).
+func (s *Store) ListSubscribers(ctx context.Context, t models.Tenant, f SubscriberFilter) ([]models.Subscriber, int64, error) {
+	q := s.rdb.WithContext(ctx).Model(&models.Subscriber{}).
 		Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID)
 	if f.CompanyID != 0 {
 		q = q.Where("company_id = ?", f.CompanyID)
@@ -141,7 +137,7 @@ func (s *Store) ListSubscribers(ctx context.Context, t Tenant, f SubscriberFilte
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, dbError(err, "")
 	}
-	var subs []Subscriber
+	var subs []models.Subscriber
 	err := q.Preload("Events", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).
 		Order("id DESC").Offset((f.PageNo - 1) * f.PageSize).Limit(f.PageSize).Find(&subs).Error
 	if err != nil {
@@ -149,6 +145,9 @@ func (s *Store) ListSubscribers(ctx context.Context, t Tenant, f SubscriberFilte
 	}
 	return subs, total, nil
 }
+
+// likeMember is the LIKE pattern that finds id in a stored IDList (escape character \).
+func likeMember(id string) string { return "%," + escapeLike(id) + ",%" }
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
@@ -160,7 +159,7 @@ func escapeLike(s string) string {
 // When the secret changed, the old one keeps signing for SecretGracePeriod.
 // Returns ENOTFOUND, EUNPROCESSABLE for events not in the catalogue, or EFORBIDDEN when
 // the company has not (or no longer) installed the subscriber's extension.
-func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousSecret string) error {
+func (s *Store) UpdateSubscriber(ctx context.Context, sub *models.Subscriber, previousSecret string) error {
 	if err := s.checkCatalogue(ctx, sub.Events); err != nil {
 		return err
 	}
@@ -168,14 +167,14 @@ func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousS
 	sub.UpdatedOn = now
 	// Secrets are compared in constant time wherever they are compared.
 	if previousSecret != "" && subtle.ConstantTimeCompare([]byte(previousSecret), []byte(sub.Secret)) != 1 {
-		until := now.Add(SecretGracePeriod)
+		until := now.Add(models.SecretGracePeriod)
 		sub.PreviousSecret, sub.PreviousUntil = previousSecret, &until
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := requireInstallation(tx, sub.OrganizationID, sub.ExtensionID, sub.CompanyID); err != nil {
 			return err
 		}
-		res := tx.Model(&Subscriber{}).Where("id = ?", sub.ID).Select(
+		res := tx.Model(&models.Subscriber{}).Where("id = ?", sub.ID).Select(
 			"name", "webhook_url", "status", "inactive_policy", "email_id", "custom_headers", "secret",
 			"previous_secret", "previous_until", "timeout_ms", "application_ids", "updated_on",
 		).Updates(sub)
@@ -185,11 +184,11 @@ func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousS
 		if res.RowsAffected == 0 {
 			return gorm.ErrRecordNotFound
 		}
-		var existing []SubscriberEvent
+		var existing []models.SubscriberEvent
 		if err := tx.Where("subscriber_id = ?", sub.ID).Find(&existing).Error; err != nil {
 			return err
 		}
-		bySlug := make(map[string]SubscriberEvent, len(existing))
+		bySlug := make(map[string]models.SubscriberEvent, len(existing))
 		for _, e := range existing {
 			bySlug[e.Slug] = e
 		}
@@ -206,7 +205,7 @@ func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousS
 				if e.Reducer == nil && !e.SetReducer {
 					e.Reducer = old.Reducer
 				}
-				if err := tx.Model(&SubscriberEvent{}).Where("id = ?", e.ID).
+				if err := tx.Model(&models.SubscriberEvent{}).Where("id = ?", e.ID).
 					Updates(map[string]any{"filters": e.Filters, "reducer": e.Reducer}).Error; err != nil {
 					return err
 				}
@@ -217,7 +216,7 @@ func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousS
 				return err
 			}
 		}
-		return tx.Where("subscriber_id = ? AND slug NOT IN ?", sub.ID, keep).Delete(&SubscriberEvent{}).Error
+		return tx.Where("subscriber_id = ? AND slug NOT IN ?", sub.ID, keep).Delete(&models.SubscriberEvent{}).Error
 	})
 	return dbError(err, fmt.Sprintf("subscriber %d not found", sub.ID))
 }
@@ -225,14 +224,14 @@ func (s *Store) UpdateSubscriber(ctx context.Context, sub *Subscriber, previousS
 // DeleteSubscriber deletes a subscriber of tenant t. Its delivery history stays for the
 // reports; deliveries waiting for it are discarded when they are next released.
 // Returns ENOTFOUND.
-func (s *Store) DeleteSubscriber(ctx context.Context, t Tenant, companyID, id int64) error {
+func (s *Store) DeleteSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) error {
 	res := s.db.WithContext(ctx).Where("id = ? AND organization_id = ? AND extension_id = ? AND company_id = ?",
-		id, t.OrganizationID, t.ExtensionID, companyID).Delete(&Subscriber{})
+		id, t.OrganizationID, t.ExtensionID, companyID).Delete(&models.Subscriber{})
 	if res.Error != nil {
 		return dbError(res.Error, "")
 	}
 	if res.RowsAffected == 0 {
-		return &Error{Code: ENOTFOUND, Message: fmt.Sprintf("subscriber %d not found", id)}
+		return &models.Error{Code: models.ENOTFOUND, Message: fmt.Sprintf("subscriber %d not found", id)}
 	}
 	return nil
 }
@@ -242,13 +241,13 @@ func (s *Store) DeleteSubscriber(ctx context.Context, t Tenant, companyID, id in
 // returns, every delivery that queued before is listed by QueuedDeliveries and none can
 // queue afterwards without seeing the new status. Returns ENOTFOUND, or EINVALID for
 // another status.
-func (s *Store) SetSubscriberStatus(ctx context.Context, t Tenant, id int64, status string) (previous string, err error) {
-	if status != StatusActive && status != StatusInactive {
-		return "", Invalid("status", "must be active or inactive")
+func (s *Store) SetSubscriberStatus(ctx context.Context, t models.Tenant, id int64, status string) (previous string, err error) {
+	if status != models.StatusActive && status != models.StatusInactive {
+		return "", models.Invalid("status", "must be active or inactive")
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
-		if err := tx.Model(&Subscriber{}).Where("id = ? AND organization_id = ? AND extension_id = ?",
+		if err := tx.Model(&models.Subscriber{}).Where("id = ? AND organization_id = ? AND extension_id = ?",
 			id, t.OrganizationID, t.ExtensionID).Count(&n).Error; err != nil {
 			return err
 		}
@@ -261,10 +260,10 @@ func (s *Store) SetSubscriberStatus(ctx context.Context, t Tenant, id int64, sta
 		}
 		previous = prev
 		updates := map[string]any{"status": status, "updated_on": s.Now()}
-		if status == StatusActive {
+		if status == models.StatusActive {
 			updates["blocked_reason"] = ""
 		}
-		return tx.Model(&Subscriber{}).Where("id = ?", id).Updates(updates).Error
+		return tx.Model(&models.Subscriber{}).Where("id = ?", id).Updates(updates).Error
 	})
 	if err != nil {
 		return "", dbError(err, fmt.Sprintf("subscriber %d not found", id))

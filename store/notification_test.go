@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"context"
@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // Blocking stores the alert in the block's transaction, once; the alert waits to be
@@ -70,7 +71,7 @@ func TestRecordDeliveryFailed(t *testing.T) {
 		sub := mustSubscriber(t, s, "org1", slug, nil)
 		id := mustDeliveries(t, s, sub, slug, "e1")[0]
 		for i, want := range []bool{true, false} {
-			changed, err := s.RecordDeliveryFailed(ctx, id, "retries exhausted", models.Run{RunID: "r1"})
+			changed, err := s.RecordDeliveryFailed(ctx, id, "retries exhausted", store.Run{RunID: "r1"})
 			if err != nil || changed != want {
 				t.Fatalf("record %d = %v, %v; want %v", i+1, changed, err, want)
 			}

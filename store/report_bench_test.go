@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // BenchmarkResponseTimeSeries1M runs the response-time report over 30 days of 1,000,000
@@ -51,9 +52,9 @@ func BenchmarkResponseTimeSeries1M(b *testing.B) {
 	if _, err := conn.Exec(ctx, "VACUUM ANALYZE attempts, attempt_stats"); err != nil {
 		b.Fatal(err)
 	}
-	q := models.ReportQuery{Tenant: models.Tenant{OrganizationID: "org-bench", ExtensionID: "ext"},
+	q := store.ReportQuery{Tenant: models.Tenant{OrganizationID: "org-bench", ExtensionID: "ext"},
 		Start: start, End: start.Add(30 * 24 * time.Hour)}
-	q.Bucket = models.BucketFor(q.Start, q.End)
+	q.Bucket = store.BucketFor(q.Start, q.End)
 	var plan []string
 	rows, err := conn.Query(ctx, `EXPLAIN SELECT date_trunc('day', minute AT TIME ZONE 'UTC'), response_code, attempt,
 		SUM(total_ms), SUM(count) FROM attempt_stats WHERE organization_id = 'org-bench' AND extension_id = 'ext'

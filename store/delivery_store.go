@@ -1,4 +1,4 @@
-package models
+package store
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/hookflow/hookflow/models"
 )
 
 // StoreEvent stores an accepted event once: storing the same (company, event id) again
 // keeps the first row. It sets ev.ID to the row's id and reports whether this call
 // inserted it.
-func (s *Store) StoreEvent(ctx context.Context, ev *Event) (inserted bool, err error) {
+func (s *Store) StoreEvent(ctx context.Context, ev *models.Event) (inserted bool, err error) {
 	ev.ID = 0
 	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "company_id"}, {Name: "event_id"}},
@@ -25,7 +27,7 @@ func (s *Store) StoreEvent(ctx context.Context, ev *Event) (inserted bool, err e
 	if res.RowsAffected == 1 && ev.ID != 0 {
 		return true, nil
 	}
-	var row Event
+	var row models.Event
 	if err := s.db.WithContext(ctx).Select("id").Where("company_id = ? AND event_id = ?", ev.CompanyID, ev.EventID).Take(&row).Error; err != nil {
 		return false, dbError(err, "event not found")
 	}
@@ -34,8 +36,8 @@ func (s *Store) StoreEvent(ctx context.Context, ev *Event) (inserted bool, err e
 }
 
 // EventByRowID returns a stored event with its payload. Returns ENOTFOUND.
-func (s *Store) EventByRowID(ctx context.Context, id int64) (*Event, error) {
-	var ev Event
+func (s *Store) EventByRowID(ctx context.Context, id int64) (*models.Event, error) {
+	var ev models.Event
 	if err := s.rdb.WithContext(ctx).Where("id = ?", id).Take(&ev).Error; err != nil {
 		return nil, dbError(err, fmt.Sprintf("event %d not found", id))
 	}
@@ -45,7 +47,7 @@ func (s *Store) EventByRowID(ctx context.Context, id int64) (*Event, error) {
 // EventExists reports whether company companyID has an event with this id.
 func (s *Store) EventExists(ctx context.Context, companyID int64, eventID string) (bool, error) {
 	var n int64
-	err := s.rdb.WithContext(ctx).Model(&Event{}).Where("company_id = ? AND event_id = ?", companyID, eventID).Limit(1).Count(&n).Error
+	err := s.rdb.WithContext(ctx).Model(&models.Event{}).Where("company_id = ? AND event_id = ?", companyID, eventID).Limit(1).Count(&n).Error
 	return n > 0, dbError(err, "")
 }
 
@@ -65,7 +67,7 @@ type PlannedDelivery struct {
 // next page (0 when there is none). It is idempotent: rows that exist are returned as
 // they are. A subscriber that is inactive with policy discard gets a row that is already
 // discarded. workflowID names each delivery's workflow.
-func (s *Store) PlanDeliveries(ctx context.Context, ev *Event, after int64, limit int, workflowID func(subscriberID int64) string) (planned []PlannedDelivery, next int64, err error) {
+func (s *Store) PlanDeliveries(ctx context.Context, ev *models.Event, after int64, limit int, workflowID func(subscriberID int64) string) (planned []PlannedDelivery, next int64, err error) {
 	type subRow struct {
 		ID             int64
 		OrganizationID string
@@ -106,15 +108,15 @@ func (s *Store) PlanDeliveries(ctx context.Context, ev *Event, after int64, limi
 		return nil, 0, nil
 	}
 	now := s.Now()
-	rows := make([]Delivery, len(subs))
+	rows := make([]models.Delivery, len(subs))
 	ids := make([]int64, len(subs))
 	for i, sub := range subs {
-		status := DeliveryPending
+		status := models.DeliveryPending
 		var completed *time.Time
-		if sub.Status == StatusInactive && sub.InactivePolicy == PolicyDiscard {
-			status, completed = DeliveryDiscarded, &now
+		if sub.Status == models.StatusInactive && sub.InactivePolicy == models.PolicyDiscard {
+			status, completed = models.DeliveryDiscarded, &now
 		}
-		rows[i] = Delivery{
+		rows[i] = models.Delivery{
 			EventRowID: ev.ID, SubscriberID: sub.ID, EventID: ev.EventID, CompanyID: ev.CompanyID,
 			OrganizationID: sub.OrganizationID, ExtensionID: sub.ExtensionID, EventSlug: ev.Slug,
 			Status: status, WorkflowID: workflowID(sub.ID), EventAcceptedAt: ev.AcceptedAt, CreatedAt: now, UpdatedAt: now, CompletedAt: completed,
@@ -128,7 +130,7 @@ func (s *Store) PlanDeliveries(ctx context.Context, ev *Event, after int64, limi
 		}).CreateInBatches(rows, 500).Error; err != nil {
 			return err
 		}
-		return tx.Model(&Delivery{}).Select("id AS delivery_id, subscriber_id, status, workflow_id").
+		return tx.Model(&models.Delivery{}).Select("id AS delivery_id, subscriber_id, status, workflow_id").
 			Where("event_row_id = ? AND subscriber_id IN ?", ev.ID, ids).Order("subscriber_id").
 			Scan(&planned).Error
 	})
@@ -148,8 +150,8 @@ func (s *Store) PlanDeliveries(ctx context.Context, ev *Event, after int64, limi
 }
 
 // DeliveryByID returns a delivery regardless of tenant. Returns ENOTFOUND.
-func (s *Store) DeliveryByID(ctx context.Context, id int64) (*Delivery, error) {
-	var d Delivery
+func (s *Store) DeliveryByID(ctx context.Context, id int64) (*models.Delivery, error) {
+	var d models.Delivery
 	if err := s.rdb.WithContext(ctx).Where("id = ?", id).Take(&d).Error; err != nil {
 		return nil, dbError(err, fmt.Sprintf("delivery %d not found", id))
 	}
@@ -184,7 +186,7 @@ func (s *Store) HoldIfInactive(ctx context.Context, deliveryID, subscriberID int
 		}
 		now := s.Now()
 		updates := run.updates(map[string]any{"updated_at": now})
-		if status == StatusActive {
+		if status == models.StatusActive {
 			return nil
 		}
 		// Checked under the subscriber's lock, which DeleteInstallation takes too: a
@@ -202,18 +204,18 @@ func (s *Store) HoldIfInactive(ctx context.Context, deliveryID, subscriberID int
 		switch {
 		case tenant.Installed == 0:
 			result = HoldUninstalled
-			updates["status"], updates["completed_at"], updates["last_error"] = DeliveryDiscarded, now, UninstalledReason(tenant.ExtensionID, tenant.CompanyID)
+			updates["status"], updates["completed_at"], updates["last_error"] = models.DeliveryDiscarded, now, models.UninstalledReason(tenant.ExtensionID, tenant.CompanyID)
 		case status == "deleted":
 			result = HoldDeleted
-			updates["status"], updates["completed_at"], updates["last_error"] = DeliveryDiscarded, now, "subscriber deleted"
-		case status == StatusInactive && policy == PolicyDiscard:
+			updates["status"], updates["completed_at"], updates["last_error"] = models.DeliveryDiscarded, now, "subscriber deleted"
+		case status == models.StatusInactive && policy == models.PolicyDiscard:
 			result = HoldDiscarded
-			updates["status"], updates["completed_at"] = DeliveryDiscarded, now
+			updates["status"], updates["completed_at"] = models.DeliveryDiscarded, now
 		default:
 			result = HoldQueued
-			updates["status"] = DeliveryQueued
+			updates["status"] = models.DeliveryQueued
 		}
-		return tx.Model(&Delivery{}).Where("id = ?", deliveryID).Updates(updates).Error
+		return tx.Model(&models.Delivery{}).Where("id = ?", deliveryID).Updates(updates).Error
 	})
 	if err != nil {
 		return HoldNone, dbError(err, fmt.Sprintf("subscriber %d not found", subscriberID))
@@ -242,7 +244,7 @@ func (r Run) updates(m map[string]any) map[string]any {
 
 // AttemptRecord is the outcome of one attempt and the delivery status it leads to.
 type AttemptRecord struct {
-	Attempt Attempt
+	Attempt models.Attempt
 	Status  string // the delivery's status after this attempt
 	Run     Run
 	// RetryBody, when set, is stored as the delivery's RetryBody: the body its retries send.
@@ -267,7 +269,7 @@ func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, re
 	if reason != "" {
 		updates["last_error"] = storableText(reason, 1024)
 	}
-	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ?", deliveryID).Updates(updates).Error
+	err := s.db.WithContext(ctx).Model(&models.Delivery{}).Where("id = ?", deliveryID).Updates(updates).Error
 	return dbError(err, "")
 }
 
@@ -277,11 +279,11 @@ func (s *Store) FinishDelivery(ctx context.Context, deliveryID int64, status, re
 // leaves an already failed delivery as it is.
 func (s *Store) RecordDeliveryFailed(ctx context.Context, deliveryID int64, reason string, run Run) (bool, error) {
 	now := s.Now()
-	updates := run.updates(map[string]any{"status": DeliveryFailed, "updated_at": now, "completed_at": now, "retry_body": nil})
+	updates := run.updates(map[string]any{"status": models.DeliveryFailed, "updated_at": now, "completed_at": now, "retry_body": nil})
 	if reason != "" {
 		updates["last_error"] = storableText(reason, 1024)
 	}
-	res := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND status <> ?", deliveryID, DeliveryFailed).Updates(updates)
+	res := s.db.WithContext(ctx).Model(&models.Delivery{}).Where("id = ? AND status <> ?", deliveryID, models.DeliveryFailed).Updates(updates)
 	if res.Error != nil {
 		return false, dbError(res.Error, "")
 	}
@@ -289,8 +291,8 @@ func (s *Store) RecordDeliveryFailed(ctx context.Context, deliveryID int64, reas
 }
 
 // ListAttempts returns a delivery's attempts in order.
-func (s *Store) ListAttempts(ctx context.Context, deliveryID int64) ([]Attempt, error) {
-	var out []Attempt
+func (s *Store) ListAttempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error) {
+	var out []models.Attempt
 	err := s.rdb.WithContext(ctx).Where("delivery_id = ?", deliveryID).Order("attempt, id").Find(&out).Error
 	return out, dbError(err, "")
 }
@@ -309,22 +311,22 @@ func (s *Store) BlockSubscriber(ctx context.Context, id int64, reason string) (b
 // transaction: a block is never recorded without its alert. The notification's tenant
 // and subscriber are the subscriber's. It returns the notification (nil when the
 // subscriber was not blocked now, or alert is nil).
-func (s *Store) BlockSubscriberWithAlert(ctx context.Context, id int64, reason string, alert func(*Subscriber) *Notification) (bool, *Notification, error) {
+func (s *Store) BlockSubscriberWithAlert(ctx context.Context, id int64, reason string, alert func(*models.Subscriber) *models.Notification) (bool, *models.Notification, error) {
 	var (
 		blocked bool
-		n       *Notification
+		n       *models.Notification
 	)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := s.Now()
-		res := tx.Model(&Subscriber{}).Where("id = ? AND status = ?", id, StatusActive).
-			Updates(map[string]any{"status": StatusBlocked, "blocked_reason": storableText(reason, 512), "updated_on": now})
+		res := tx.Model(&models.Subscriber{}).Where("id = ? AND status = ?", id, models.StatusActive).
+			Updates(map[string]any{"status": models.StatusBlocked, "blocked_reason": storableText(reason, 512), "updated_on": now})
 		if res.Error != nil {
 			return res.Error
 		}
 		if blocked = res.RowsAffected > 0; !blocked || alert == nil {
 			return nil
 		}
-		var sub Subscriber
+		var sub models.Subscriber
 		if err := tx.Where("id = ?", id).Take(&sub).Error; err != nil {
 			return err
 		}
@@ -340,17 +342,17 @@ func (s *Store) BlockSubscriberWithAlert(ctx context.Context, id int64, reason s
 
 // QueuedDeliveries returns up to limit queued deliveries of a subscriber, oldest event
 // first (by acceptance time, then id).
-func (s *Store) QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]Delivery, error) {
-	var out []Delivery
-	err := s.rdb.WithContext(ctx).Where("subscriber_id = ? AND status = ?", subscriberID, DeliveryQueued).
+func (s *Store) QueuedDeliveries(ctx context.Context, subscriberID int64, limit int) ([]models.Delivery, error) {
+	var out []models.Delivery
+	err := s.rdb.WithContext(ctx).Where("subscriber_id = ? AND status = ?", subscriberID, models.DeliveryQueued).
 		Order("event_accepted_at, id").Limit(limit).Find(&out).Error
 	return out, dbError(err, "")
 }
 
 // MarkReleased moves a queued delivery back to pending, as it is woken.
 func (s *Store) MarkReleased(ctx context.Context, id int64) error {
-	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND status = ?", id, DeliveryQueued).
-		Updates(map[string]any{"status": DeliveryPending, "updated_at": s.Now()}).Error
+	err := s.db.WithContext(ctx).Model(&models.Delivery{}).Where("id = ? AND status = ?", id, models.DeliveryQueued).
+		Updates(map[string]any{"status": models.DeliveryPending, "updated_at": s.Now()}).Error
 	return dbError(err, "")
 }
 
@@ -358,8 +360,8 @@ func (s *Store) MarkReleased(ctx context.Context, id int64) error {
 // only the subscription to the delivery's event in Events, when there is one) — read in
 // one statement.
 type DeliveryJob struct {
-	Delivery   Delivery
-	Subscriber Subscriber
+	Delivery   models.Delivery
+	Subscriber models.Subscriber
 	// Installed says that the delivery's company still has the subscriber's extension
 	// installed; a delivery of an uninstalled extension is discarded, not sent.
 	Installed bool
@@ -369,13 +371,13 @@ type DeliveryJob struct {
 // subscriber's configuration for the delivery's event. Returns ENOTFOUND.
 func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, error) {
 	var rows []struct {
-		Delivery
+		models.Delivery
 		SubName           string
 		SubWebhookURL     string
 		SubStatus         string
 		SubInactivePolicy string
 		SubEmailID        string
-		SubCustomHeaders  Headers
+		SubCustomHeaders  models.Headers
 		SubSecret         string
 		SubPreviousSecret string
 		SubPreviousUntil  *time.Time
@@ -385,8 +387,8 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		SubUpdatedOn      time.Time
 		SubDeletedAt      gorm.DeletedAt
 		SeID              *int64
-		SeFilters         JSON
-		SeReducer         JSON
+		SeFilters         models.JSON
+		SeReducer         models.JSON
 		InstID            *int64
 	}
 	err := s.rdb.WithContext(ctx).Table("deliveries AS d").
@@ -405,10 +407,10 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		return nil, dbError(err, "")
 	}
 	if len(rows) == 0 {
-		return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("delivery %d not found", id)}
+		return nil, &models.Error{Code: models.ENOTFOUND, Message: fmt.Sprintf("delivery %d not found", id)}
 	}
 	r := rows[0]
-	job := &DeliveryJob{Delivery: r.Delivery, Installed: r.InstID != nil, Subscriber: Subscriber{
+	job := &DeliveryJob{Delivery: r.Delivery, Installed: r.InstID != nil, Subscriber: models.Subscriber{
 		ID: r.SubscriberID, OrganizationID: r.OrganizationID, ExtensionID: r.ExtensionID, CompanyID: r.CompanyID,
 		Name: r.SubName, WebhookURL: r.SubWebhookURL, Status: r.SubStatus, InactivePolicy: r.SubInactivePolicy,
 		EmailID: r.SubEmailID, CustomHeaders: r.SubCustomHeaders, Secret: r.SubSecret, PreviousSecret: r.SubPreviousSecret,
@@ -416,7 +418,7 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		CreatedOn: r.SubCreatedOn, UpdatedOn: r.SubUpdatedOn, DeletedAt: r.SubDeletedAt,
 	}}
 	if r.SeID != nil {
-		job.Subscriber.Events = []SubscriberEvent{{ID: *r.SeID, SubscriberID: r.SubscriberID, Slug: r.EventSlug, Filters: r.SeFilters, Reducer: r.SeReducer}}
+		job.Subscriber.Events = []models.SubscriberEvent{{ID: *r.SeID, SubscriberID: r.SubscriberID, Slug: r.EventSlug, Filters: r.SeFilters, Reducer: r.SeReducer}}
 	}
 	return job, nil
 }

@@ -1,11 +1,12 @@
-package models_test
+package store_test
 
 import (
 	"context"
 	"testing"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // The body a failed first attempt sent is kept for its retries, dropped when the series
@@ -43,7 +44,7 @@ func TestRetryBodyLifecycle(t *testing.T) {
 		if err := s.RecordAttempt(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.FinishDelivery(ctx, ids[0], models.DeliveryFailed, "retries exhausted", models.Run{}); err != nil {
+		if err := s.FinishDelivery(ctx, ids[0], models.DeliveryFailed, "retries exhausted", store.Run{}); err != nil {
 			t.Fatal(err)
 		}
 		if job, err = s.LoadDeliveryJob(ctx, ids[0]); err != nil || job.Delivery.RetryBody != nil {

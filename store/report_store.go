@@ -1,9 +1,11 @@
-package models
+package store
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/hookflow/hookflow/models"
 )
 
 // Bucket sizes of the time-series reports.
@@ -38,7 +40,7 @@ func (s *Store) bucketExpr(column, bucket string) string {
 
 // ReportQuery scopes a report: a tenant and a time range [Start, End).
 type ReportQuery struct {
-	Tenant     Tenant
+	Tenant     models.Tenant
 	Start, End time.Time
 	Bucket     string // BucketMinute, BucketHour or BucketDay
 }
@@ -85,7 +87,7 @@ func (s *Store) ResponseTimeSeries(ctx context.Context, q ReportQuery) ([]Respon
 	}
 	var rows []row
 	bucket := s.bucketExpr("minute", q.Bucket)
-	err := s.rdb.WithContext(ctx).Model(&AttemptStat{}).
+	err := s.rdb.WithContext(ctx).Model(&models.AttemptStat{}).
 		Select(s.bucketSelect("minute", q.Bucket)+", response_code, attempt, SUM(total_ms) AS total_ms, SUM(count) AS count").
 		Where("organization_id = ? AND extension_id = ? AND minute >= ? AND minute < ?", q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End).
 		Group(bucket + ", response_code, attempt").Order(bucket + ", response_code, attempt").Scan(&rows).Error
@@ -116,9 +118,9 @@ type EventSummary struct {
 // averages the response times of their attempts in the range.
 func (s *Store) DeliverySummary(ctx context.Context, q ReportQuery) ([]EventSummary, error) {
 	var counts []EventSummary
-	err := s.rdb.WithContext(ctx).Model(&Delivery{}).
+	err := s.rdb.WithContext(ctx).Model(&models.Delivery{}).
 		Select("event_slug, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS succeeded, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS failed, COUNT(*) AS total",
-			DeliverySucceeded, DeliveryFailed).
+			models.DeliverySucceeded, models.DeliveryFailed).
 		Where("organization_id = ? AND extension_id = ? AND created_at >= ? AND created_at < ?", q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End).
 		Group("event_slug").Order("event_slug").Scan(&counts).Error
 	if err != nil {
@@ -128,7 +130,7 @@ func (s *Store) DeliverySummary(ctx context.Context, q ReportQuery) ([]EventSumm
 		EventSlug     string
 		AvgResponseMS float64
 	}
-	err = s.rdb.WithContext(ctx).Model(&Attempt{}).Select("event_slug, AVG(response_time_ms) AS avg_response_ms").
+	err = s.rdb.WithContext(ctx).Model(&models.Attempt{}).Select("event_slug, AVG(response_time_ms) AS avg_response_ms").
 		Where("organization_id = ? AND extension_id = ? AND attempted_on >= ? AND attempted_on < ? AND response_code > 0",
 			q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End).
 		Group("event_slug").Scan(&times).Error
@@ -161,9 +163,9 @@ func (s *Store) DeliverySeries(ctx context.Context, q ReportQuery) ([]DeliveryPo
 		Failed     int64
 	}
 	var rows []row
-	err := s.rdb.WithContext(ctx).Model(&Delivery{}).
+	err := s.rdb.WithContext(ctx).Model(&models.Delivery{}).
 		Select(s.bucketSelect("created_at", q.Bucket)+", SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS succeeded, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS failed",
-			DeliverySucceeded, DeliveryFailed).
+			models.DeliverySucceeded, models.DeliveryFailed).
 		Where("organization_id = ? AND extension_id = ? AND created_at >= ? AND created_at < ?", q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End).
 		Group(s.bucketExpr("created_at", q.Bucket)).Order(s.bucketExpr("created_at", q.Bucket)).Scan(&rows).Error
 	if err != nil {
@@ -178,7 +180,7 @@ func (s *Store) DeliverySeries(ctx context.Context, q ReportQuery) ([]DeliveryPo
 
 // DeliveryDetail is a delivery with its subscriber's name and URL.
 type DeliveryDetail struct {
-	Delivery
+	models.Delivery
 	SubscriberName string
 	WebhookURL     string
 }
@@ -224,7 +226,7 @@ func (s *Store) DeliveryDetails(ctx context.Context, q DetailsQuery) ([]Delivery
 
 // TenantDelivery returns tenant t's delivery id with its subscriber's name and URL.
 // Returns ENOTFOUND.
-func (s *Store) TenantDelivery(ctx context.Context, t Tenant, id int64) (*DeliveryDetail, error) {
+func (s *Store) TenantDelivery(ctx context.Context, t models.Tenant, id int64) (*DeliveryDetail, error) {
 	var rows []DeliveryDetail
 	err := s.rdb.WithContext(ctx).Table("deliveries AS d").
 		Joins("LEFT JOIN subscribers AS s ON s.id = d.subscriber_id").
@@ -235,27 +237,27 @@ func (s *Store) TenantDelivery(ctx context.Context, t Tenant, id int64) (*Delive
 		return nil, dbError(err, "")
 	}
 	if len(rows) == 0 {
-		return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("delivery %d not found", id)}
+		return nil, &models.Error{Code: models.ENOTFOUND, Message: fmt.Sprintf("delivery %d not found", id)}
 	}
 	return &rows[0], nil
 }
 
 // QueueDepth counts the tenant's deliveries waiting to go out: queued for an inactive or
 // blocked subscriber, or pending and retrying.
-func (s *Store) QueueDepth(ctx context.Context, t Tenant) (queued, inFlight int64, err error) {
+func (s *Store) QueueDepth(ctx context.Context, t models.Tenant) (queued, inFlight int64, err error) {
 	var rows []struct {
 		Status string
 		N      int64
 	}
-	err = s.rdb.WithContext(ctx).Model(&Delivery{}).Select("status, COUNT(*) AS n").
+	err = s.rdb.WithContext(ctx).Model(&models.Delivery{}).Select("status, COUNT(*) AS n").
 		Where("organization_id = ? AND extension_id = ? AND status IN ?", t.OrganizationID, t.ExtensionID,
-			[]string{DeliveryQueued, DeliveryPending, DeliveryRetrying}).
+			[]string{models.DeliveryQueued, models.DeliveryPending, models.DeliveryRetrying}).
 		Group("status").Scan(&rows).Error
 	if err != nil {
 		return 0, 0, dbError(err, "")
 	}
 	for _, r := range rows {
-		if r.Status == DeliveryQueued {
+		if r.Status == models.DeliveryQueued {
 			queued += r.N
 		} else {
 			inFlight += r.N
@@ -271,18 +273,18 @@ func (s *Store) Backlog(ctx context.Context) (queued, inFlight, blocked int64, e
 		Status string
 		N      int64
 	}
-	err = s.rdb.WithContext(ctx).Model(&Delivery{}).Select("status, COUNT(*) AS n").
-		Where("status IN ?", []string{DeliveryQueued, DeliveryPending, DeliveryRetrying}).Group("status").Scan(&rows).Error
+	err = s.rdb.WithContext(ctx).Model(&models.Delivery{}).Select("status, COUNT(*) AS n").
+		Where("status IN ?", []string{models.DeliveryQueued, models.DeliveryPending, models.DeliveryRetrying}).Group("status").Scan(&rows).Error
 	if err != nil {
 		return 0, 0, 0, dbError(err, "")
 	}
 	for _, r := range rows {
-		if r.Status == DeliveryQueued {
+		if r.Status == models.DeliveryQueued {
 			queued += r.N
 		} else {
 			inFlight += r.N
 		}
 	}
-	err = s.rdb.WithContext(ctx).Model(&Subscriber{}).Where("status = ?", StatusBlocked).Count(&blocked).Error
+	err = s.rdb.WithContext(ctx).Model(&models.Subscriber{}).Where("status = ?", models.StatusBlocked).Count(&blocked).Error
 	return queued, inFlight, blocked, dbError(err, "")
 }

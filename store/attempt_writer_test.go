@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // mustDeliveries stores an event for each id and plans its deliveries; it returns those to sub, returning the
 // delivery ids in order.
-func mustDeliveries(t *testing.T, s *models.Store, sub *models.Subscriber, slug string, eventIDs ...string) []int64 {
+func mustDeliveries(t *testing.T, s *store.Store, sub *models.Subscriber, slug string, eventIDs ...string) []int64 {
 	t.Helper()
 	ctx := context.Background()
 	var ids []int64
@@ -40,8 +41,8 @@ func mustDeliveries(t *testing.T, s *models.Store, sub *models.Subscriber, slug 
 	return ids
 }
 
-func attemptRecord(sub *models.Subscriber, slug string, deliveryID int64, attempt, code int, status string) models.AttemptRecord {
-	return models.AttemptRecord{Status: status, Attempt: models.Attempt{
+func attemptRecord(sub *models.Subscriber, slug string, deliveryID int64, attempt, code int, status string) store.AttemptRecord {
+	return store.AttemptRecord{Status: status, Attempt: models.Attempt{
 		DeliveryID: deliveryID, OrganizationID: sub.OrganizationID, ExtensionID: sub.ExtensionID, CompanyID: 1,
 		SubscriberID: sub.ID, EventSlug: slug, Attempt: attempt, AttemptedOn: time.Now().UTC(), ResponseCode: code, ResponseTimeMS: 2,
 	}}
@@ -97,7 +98,7 @@ func TestAttemptResponseBodyAnyBytes(t *testing.T) {
 
 // rejectCode makes the database refuse any attempt row with response code code: a row
 // that cannot be written for a reason other than its body.
-func rejectCode(t *testing.T, s *models.Store, code int) {
+func rejectCode(t *testing.T, s *store.Store, code int) {
 	t.Helper()
 	c := strconv.Itoa(code)
 	sql := "ALTER TABLE attempts ADD CONSTRAINT attempts_test_reject CHECK (response_code <> " + c + ")"
@@ -105,7 +106,7 @@ func rejectCode(t *testing.T, s *models.Store, code int) {
 		sql = "CREATE TRIGGER attempts_test_reject BEFORE INSERT ON attempts WHEN NEW.response_code = " + c +
 			" BEGIN SELECT RAISE(ABORT, 'attempt refused by the test'); END"
 	}
-	if err := models.ExecForTest(s, sql); err != nil {
+	if err := store.ExecForTest(s, sql); err != nil {
 		t.Fatalf("install the rejecting constraint: %v", err)
 	}
 }
@@ -123,7 +124,7 @@ func TestAttemptBatchIsolatesABadRow(t *testing.T) {
 		otherIDs := mustDeliveries(t, s, other, slug, "b3")
 		rejectCode(t, s, 599)
 
-		errs := models.WriteAttemptBatch(s, []models.AttemptRecord{
+		errs := store.WriteAttemptBatch(s, []store.AttemptRecord{
 			attemptRecord(sub, slug, ids[0], 1, 200, models.DeliverySucceeded),
 			attemptRecord(sub, slug, ids[1], 1, 599, models.DeliveryRetrying),
 			attemptRecord(other, slug, otherIDs[0], 1, 503, models.DeliveryRetrying),

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 )
 
 // EnvDatabaseURL names the PostgreSQL server tests also run against.
@@ -22,7 +23,7 @@ const EnvDatabaseURL = "HOOKFLOW_TEST_DATABASE_URL"
 // Database is a database a test can run against.
 type Database struct {
 	Name string // "sqlite" or "postgres", for subtest names
-	URL  string // for models.Open
+	URL  string // for store.Open
 }
 
 // Databases returns a new empty SQLite database, and a new empty PostgreSQL schema when
@@ -71,9 +72,9 @@ func NewPostgresSchema(tb testing.TB, base string) string {
 }
 
 // MustOpen opens and migrates the database at dsn, closing it when the test ends.
-func MustOpen(tb testing.TB, dsn string) *models.Store {
+func MustOpen(tb testing.TB, dsn string) *store.Store {
 	tb.Helper()
-	s, err := models.Open(context.Background(), dsn, nil)
+	s, err := store.Open(context.Background(), dsn, nil)
 	if err != nil {
 		tb.Fatalf("open %s: %v", dsn, err)
 	}
@@ -95,7 +96,7 @@ func ForEach(t *testing.T, fn func(t *testing.T, db Database)) {
 // MustInstall installs extension ext of organization org on company, as the platform does
 // before the extension's subscribers there can exist; an installation that exists
 // already is kept.
-func MustInstall(tb testing.TB, s *models.Store, org, ext string, company int64) {
+func MustInstall(tb testing.TB, s *store.Store, org, ext string, company int64) {
 	tb.Helper()
 	err := s.CreateInstallation(context.Background(), &models.Installation{OrganizationID: org, ExtensionID: ext, CompanyID: company})
 	if err != nil && models.ErrorCode(err) != models.ECONFLICT {

@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"context"
@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // A delivery under way whose workflow was closed from outside becomes failed, once; an
@@ -24,7 +25,7 @@ func TestFailAbandoned(t *testing.T) {
 		if err := s.RecordAttempt(ctx, attemptRecord(sub, slug, ids[1], 1, 200, models.DeliverySucceeded)); err != nil {
 			t.Fatal(err)
 		}
-		q := models.DeliveryQuery{Tenant: models.Tenant{OrganizationID: "org1", ExtensionID: "ext"},
+		q := store.DeliveryQuery{Tenant: models.Tenant{OrganizationID: "org1", ExtensionID: "ext"},
 			Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour), Status: models.DeliveryFailed}
 		open, err := s.UnfinishedDeliveries(ctx, q, 0, 10)
 		if err != nil || len(open) != 1 || open[0].ID != ids[0] {

@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // mustSubscriber installs the subscriber's extension on its company and stores a
 // subscriber of company 1 for slug.
-func mustSubscriber(t *testing.T, s *models.Store, org string, slug string, mutate func(*models.Subscriber)) *models.Subscriber {
+func mustSubscriber(t *testing.T, s *store.Store, org string, slug string, mutate func(*models.Subscriber)) *models.Subscriber {
 	t.Helper()
 	sub := &models.Subscriber{
 		OrganizationID: org, ExtensionID: "ext", CompanyID: 1, Name: "receiver", WebhookURL: "https://example.com/hook",
@@ -102,8 +103,8 @@ func TestAttemptsAndHold(t *testing.T) {
 		}
 		id := planned[0].DeliveryID
 
-		hold, err := s.HoldIfInactive(ctx, id, sub.ID, models.Run{RunID: "run1"})
-		if err != nil || hold != models.HoldNone {
+		hold, err := s.HoldIfInactive(ctx, id, sub.ID, store.Run{RunID: "run1"})
+		if err != nil || hold != store.HoldNone {
 			t.Fatalf("hold on active = %q, %v; want none", hold, err)
 		}
 		now := time.Now().UTC()
@@ -112,7 +113,7 @@ func TestAttemptsAndHold(t *testing.T) {
 			if code == 200 {
 				status = models.DeliverySucceeded
 			}
-			err := s.RecordAttempt(ctx, models.AttemptRecord{Status: status, Run: models.Run{RunID: "run1"}, Attempt: models.Attempt{
+			err := s.RecordAttempt(ctx, store.AttemptRecord{Status: status, Run: store.Run{RunID: "run1"}, Attempt: models.Attempt{
 				DeliveryID: id, OrganizationID: "org1", ExtensionID: "ext", CompanyID: 1, SubscriberID: sub.ID,
 				EventSlug: slug, Attempt: i + 1, AttemptedOn: now, ResponseCode: code, ResponseTimeMS: 1.5,
 			}})
@@ -136,8 +137,8 @@ func TestAttemptsAndHold(t *testing.T) {
 		if again, _ := s.BlockSubscriber(ctx, sub.ID, "x"); again {
 			t.Fatal("blocking a blocked subscriber reported a change")
 		}
-		hold, err = s.HoldIfInactive(ctx, id, sub.ID, models.Run{RunID: "run2"})
-		if err != nil || hold != models.HoldQueued {
+		hold, err = s.HoldIfInactive(ctx, id, sub.ID, store.Run{RunID: "run2"})
+		if err != nil || hold != store.HoldQueued {
 			t.Fatalf("hold on blocked = %q, %v; want queued", hold, err)
 		}
 	})

@@ -1,22 +1,22 @@
-package models
+// Package store keeps Hookflow's domain objects (package models) in a relational database
+// through GORM: PostgreSQL, or SQLite for the embedded default. It holds the queries, the
+// migrations and the event catalogue they seed, the attempt writer that group-commits
+// attempts, and the statement counters the benchmark reads. Its errors are models.Error
+// values with the domain's codes; it knows nothing of HTTP or Temporal.
+package store
 
 import (
 	"context"
-	"database/sql/driver"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -188,67 +188,6 @@ func (s *Store) Close() error {
 	return sqlDB.Close()
 }
 
-// Migrate creates or updates the schema and seeds the event catalogue. It is idempotent.
-func (s *Store) Migrate(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	if err := db.AutoMigrate(&EventType{}, &Subscriber{}, &SubscriberEvent{}, &Event{},
-		&Delivery{}, &Attempt{}, &APIKey{}, &Notification{}, &RetryJob{}, &AttemptStat{},
-		&Installation{}, &schemaMigration{}); err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
-	}
-	if err := s.migrateTenancy(ctx); err != nil {
-		return fmt.Errorf("migrate tenancy: %w", err)
-	}
-	if err := s.seedCatalogue(ctx); err != nil {
-		return fmt.Errorf("seed event catalogue: %w", err)
-	}
-	return nil
-}
-
-// dbError converts a database error into a domain error: a missing row becomes
-// ENOTFOUND with the given message, an unreachable database EUNAVAILABLE, anything else
-// EINTERNAL.
-func dbError(err error, notFound string) error {
-	if err == nil {
-		return nil
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return err
-	}
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return &Error{Code: ENOTFOUND, Message: notFound}
-	}
-	if Unavailable(err) {
-		return &Error{Code: EUNAVAILABLE, Message: "the database is unavailable; try again shortly", Err: err}
-	}
-	return &Error{Code: EINTERNAL, Message: "database error", Err: err}
-}
-
-// Unavailable reports whether err means the database cannot be reached (as opposed to a
-// query that the database refused).
-func Unavailable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var ne net.Error
-	var pgConnErr *pgconn.ConnectError
-	var pgErr *pgconn.PgError
-	switch {
-	case errors.Is(err, driver.ErrBadConn), errors.Is(err, syscall.ECONNREFUSED),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, context.DeadlineExceeded):
-		return true
-	case errors.As(err, &pgConnErr), errors.As(err, &ne):
-		return true
-	case errors.As(err, &pgErr):
-		// Class 08: connection exception; 57P01-57P03: admin shutdown, crash, cannot connect now.
-		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "conn closed") ||
-		strings.Contains(msg, "connection refused") || strings.Contains(msg, "unexpected EOF")
-}
-
 // gormLogger sends GORM's slow-query and error reports to slog, without SQL values.
 type gormLogger struct{ log *slog.Logger }
 
@@ -270,78 +209,3 @@ func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 		l.log.WarnContext(ctx, "slow query", "elapsed_ms", elapsed.Milliseconds(), "rows", rows, "error", err)
 	}
 }
-
-// countStatements makes the store count the SQL statements it runs, in all and by kind,
-// for the benchmark's per-delivery cost breakdown.
-func (s *Store) countStatements() {
-	s.kinds = map[string]int64{}
-	s.registerCounter(s.db)
-	if s.rdb != s.db { // SQLite: a read pool beside the writer
-		s.registerCounter(s.rdb)
-	}
-}
-
-func (s *Store) registerCounter(db *gorm.DB) {
-	count := func(db *gorm.DB) {
-		s.statements.Add(1)
-		if !s.countKinds.Load() {
-			return
-		}
-		kind := statementKind(db.Statement.SQL.String())
-		s.kindsMu.Lock()
-		s.kinds[kind]++
-		s.kindsMu.Unlock()
-	}
-	cb := db.Callback()
-	_ = cb.Create().After("gorm:create").Register("hookflow:count_create", count)
-	_ = cb.Query().After("gorm:query").Register("hookflow:count_query", count)
-	_ = cb.Update().After("gorm:update").Register("hookflow:count_update", count)
-	_ = cb.Delete().After("gorm:delete").Register("hookflow:count_delete", count)
-	_ = cb.Row().After("gorm:row").Register("hookflow:count_row", count)
-	_ = cb.Raw().After("gorm:raw").Register("hookflow:count_raw", count)
-}
-
-// statementKind names a statement by its verb and first table: "SELECT deliveries",
-// "INSERT attempts", "UPDATE subscribers".
-func statementKind(sql string) string {
-	words := strings.Fields(sql)
-	if len(words) == 0 {
-		return "other"
-	}
-	verb := strings.ToUpper(words[0])
-	var after string
-	switch verb {
-	case "SELECT", "DELETE", "WITH":
-		after = "FROM"
-	case "INSERT":
-		after = "INTO"
-	case "UPDATE":
-		after = "UPDATE"
-	}
-	for i := 0; after != "" && i < len(words)-1; i++ {
-		if strings.EqualFold(words[i], after) {
-			return verb + " " + strings.Trim(words[i+1], "\"`();")
-		}
-	}
-	return verb
-}
-
-// CountStatementKinds makes the store also count its statements by kind (the benchmark
-// does; it costs a parse of every statement's text).
-func (s *Store) CountStatementKinds() { s.countKinds.Store(true) }
-
-// StatementKinds returns how many statements of each kind the store has run since
-// CountStatementKinds.
-func (s *Store) StatementKinds() map[string]int64 {
-	s.kindsMu.Lock()
-	defer s.kindsMu.Unlock()
-	out := make(map[string]int64, len(s.kinds))
-	for k, v := range s.kinds {
-		out[k] = v
-	}
-	return out
-}
-
-// Statements returns how many SQL statements the store has run (transaction BEGIN and
-// COMMIT not included).
-func (s *Store) Statements() int64 { return s.statements.Load() }

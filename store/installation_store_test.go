@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"context"
@@ -12,12 +12,13 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 // plannedSubscribers plans the deliveries of a new event of company 1 and returns the
 // subscribers that get one.
-func plannedSubscribers(t *testing.T, s *models.Store, id, slug, app string) map[int64]bool {
+func plannedSubscribers(t *testing.T, s *store.Store, id, slug, app string) map[int64]bool {
 	t.Helper()
 	ctx := context.Background()
 	ev := &models.Event{CompanyID: 1, EventID: id, Slug: slug, ApplicationID: app, Payload: []byte(`{"a":1}`), AcceptedAt: time.Now()}
@@ -47,7 +48,7 @@ func TestFanOutNeedsInstallation(t *testing.T) {
 		const slug = "company/product/create/v1"
 		installed := mustSubscriber(t, s, "org-a", slug, nil)
 		uninstalled := mustSubscriber(t, s, "org-b", slug, nil)
-		list, err := s.ListInstallations(ctx, models.InstallationFilter{OrganizationID: "org-b"})
+		list, err := s.ListInstallations(ctx, store.InstallationFilter{OrganizationID: "org-b"})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("org-b's installations: %v %v", list, err)
 		}
@@ -163,7 +164,7 @@ func TestMigrateCreatesInstallationsOfExistingSubscribers(t *testing.T) {
 		}
 
 		s := storetest.MustOpen(t, db.URL) // migrates
-		list, err := s.ListInstallations(ctx, models.InstallationFilter{})
+		list, err := s.ListInstallations(ctx, store.InstallationFilter{})
 		if err != nil {
 			t.Fatalf("list installations: %v", err)
 		}
@@ -188,7 +189,7 @@ func TestMigrateCreatesInstallationsOfExistingSubscribers(t *testing.T) {
 		if err := s.Migrate(ctx); err != nil {
 			t.Fatalf("migrate again: %v", err)
 		}
-		again, err := s.ListInstallations(ctx, models.InstallationFilter{})
+		again, err := s.ListInstallations(ctx, store.InstallationFilter{})
 		if err != nil || len(again) != 1 || again[0].ID != got["org-a/ext/1"] {
 			t.Errorf("installations after a second Migrate: %+v %v; want only org-a's (org-b's was removed on purpose; subscriber %d)", again, err, b2.ID)
 		}

@@ -1,10 +1,12 @@
-package models
+package store
 
 import (
 	"context"
 	"fmt"
 
 	"gorm.io/gorm/clause"
+
+	"github.com/hookflow/hookflow/models"
 )
 
 // catalogue is the event catalogue Hookflow ships with: the common commerce events, in
@@ -69,23 +71,23 @@ func sampleShipment(status string) string {
 // seedCatalogue inserts the shipped catalogue entries that are missing; entries an
 // operator edited are left alone.
 func (s *Store) seedCatalogue(ctx context.Context) error {
-	rows := make([]EventType, 0, len(catalogue))
+	rows := make([]models.EventType, 0, len(catalogue))
 	for _, c := range catalogue {
-		slug, err := ParseSlug(c.slug)
+		slug, err := models.ParseSlug(c.slug)
 		if err != nil {
 			return fmt.Errorf("catalogue entry %s: %w", c.slug, err)
 		}
-		rows = append(rows, EventType{
+		rows = append(rows, models.EventType{
 			Slug: c.slug, Category: slug.Category, Name: slug.Name, Type: slug.Type, Version: slug.Version,
-			DisplayName: c.display, Description: c.description, SamplePayload: JSON(c.sample),
+			DisplayName: c.display, Description: c.description, SamplePayload: models.JSON(c.sample),
 		})
 	}
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "slug"}}, DoNothing: true}).Create(&rows).Error
 }
 
 // ListEventTypes returns the event catalogue ordered by slug.
-func (s *Store) ListEventTypes(ctx context.Context) ([]EventType, error) {
-	var types []EventType
+func (s *Store) ListEventTypes(ctx context.Context) ([]models.EventType, error) {
+	var types []models.EventType
 	if err := s.rdb.WithContext(ctx).Order("slug").Find(&types).Error; err != nil {
 		return nil, dbError(err, "")
 	}
@@ -95,7 +97,7 @@ func (s *Store) ListEventTypes(ctx context.Context) ([]EventType, error) {
 // missingEventTypes returns the slugs that are not in the catalogue.
 func (s *Store) missingEventTypes(ctx context.Context, slugs []string) ([]string, error) {
 	var found []string
-	if err := s.rdb.WithContext(ctx).Model(&EventType{}).Where("slug IN ?", slugs).Pluck("slug", &found).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Model(&models.EventType{}).Where("slug IN ?", slugs).Pluck("slug", &found).Error; err != nil {
 		return nil, dbError(err, "")
 	}
 	have := make(map[string]bool, len(found))

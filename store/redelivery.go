@@ -1,4 +1,4 @@
-package models
+package store
 
 import (
 	"context"
@@ -7,31 +7,33 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/hookflow/hookflow/models"
 )
 
 // BeginRedelivery starts a new attempt series of a delivery that has ended: its series
 // number goes up and its status back to pending; its attempts so far are kept, and new
 // ones continue their numbering. t scopes the delivery to a tenant unless it is zero.
 // Returns ENOTFOUND, or ECONFLICT while the delivery is still under way.
-func (s *Store) BeginRedelivery(ctx context.Context, t Tenant, id int64) (*Delivery, error) {
-	var d Delivery
+func (s *Store) BeginRedelivery(ctx context.Context, t models.Tenant, id int64) (*models.Delivery, error) {
+	var d models.Delivery
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Where("id = ?", id)
-		if t != (Tenant{}) {
+		if t != (models.Tenant{}) {
 			q = q.Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID)
 		}
 		if err := q.Take(&d).Error; err != nil {
 			return err
 		}
-		if !DeliveryFinal(d.Status) {
-			return &Error{Code: ECONFLICT, Message: fmt.Sprintf("delivery %d is still %s; redeliver it once it has ended", id, d.Status)}
+		if !models.DeliveryFinal(d.Status) {
+			return &models.Error{Code: models.ECONFLICT, Message: fmt.Sprintf("delivery %d is still %s; redeliver it once it has ended", id, d.Status)}
 		}
 		d.Series++
 		d.PreviousStatus = d.Status
-		d.Status = DeliveryPending
+		d.Status = models.DeliveryPending
 		d.CompletedAt = nil
 		d.UpdatedAt = s.Now()
-		return tx.Model(&Delivery{}).Where("id = ?", id).Updates(map[string]any{
+		return tx.Model(&models.Delivery{}).Where("id = ?", id).Updates(map[string]any{
 			// A redelivery renders the event anew, with the subscriber's configuration of now.
 			"series": d.Series, "status": d.Status, "completed_at": nil, "updated_at": d.UpdatedAt, "retry_body": nil,
 		}).Error
@@ -44,46 +46,17 @@ func (s *Store) BeginRedelivery(ctx context.Context, t Tenant, id int64) (*Deliv
 
 // SetDeliveryWorkflow records the workflow that now runs a delivery.
 func (s *Store) SetDeliveryWorkflow(ctx context.Context, id int64, workflowID, runID string) error {
-	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ?", id).
+	err := s.db.WithContext(ctx).Model(&models.Delivery{}).Where("id = ?", id).
 		Updates(map[string]any{"workflow_id": workflowID, "run_id": runID}).Error
 	return dbError(err, "")
 }
 
-// RetryJob is a bulk redelivery: every delivery of a tenant that matches its filter is
-// redelivered by one workflow.
-type RetryJob struct {
-	ID             int64     `gorm:"primaryKey"`
-	OrganizationID string    `gorm:"size:64;not null;index"`
-	ExtensionID    string    `gorm:"size:64;not null"`
-	StartDate      time.Time `gorm:"not null"`
-	EndDate        time.Time `gorm:"not null"`
-	SubscriberIDs  JSON      `gorm:"type:text"`        // JSON array, empty for all
-	EventSlugs     JSON      `gorm:"type:text"`        // JSON array, empty for all
-	Status         string    `gorm:"size:16;not null"` // the delivery status to redeliver
-	State          string    `gorm:"size:16;not null"` // running, completed, failed
-	Total          int       `gorm:"not null;default:0"`
-	Redelivered    int       `gorm:"not null;default:0"`
-	Skipped        int       `gorm:"not null;default:0"`
-	LastDeliveryID int64     `gorm:"not null;default:0"`
-	WorkflowID     string    `gorm:"size:128"`
-	Error          string    `gorm:"size:1024"`
-	CreatedAt      time.Time `gorm:"not null"`
-	UpdatedAt      time.Time `gorm:"not null"`
-}
-
-// Retry job states.
-const (
-	RetryRunning   = "running"
-	RetryCompleted = "completed"
-	RetryFailed    = "failed"
-)
-
-// Query returns the deliveries the job selects. Returns EINVALID naming the column when
-// subscriber_ids or event_slugs is set but is not a non-empty JSON array of ids or slugs:
-// read as "no filter", such a row would select every delivery of the tenant.
-func (j *RetryJob) Query() (DeliveryQuery, error) {
+// RetryJobQuery returns the deliveries retry job j selects. Returns EINVALID naming the
+// column when subscriber_ids or event_slugs is set but is not a non-empty JSON array of
+// ids or slugs: read as "no filter", such a row would select every delivery of the tenant.
+func RetryJobQuery(j *models.RetryJob) (DeliveryQuery, error) {
 	q := DeliveryQuery{
-		Tenant: Tenant{OrganizationID: j.OrganizationID, ExtensionID: j.ExtensionID},
+		Tenant: models.Tenant{OrganizationID: j.OrganizationID, ExtensionID: j.ExtensionID},
 		Start:  j.StartDate, End: j.EndDate, Status: j.Status,
 	}
 	if err := decodeJobFilter(j.ID, "subscriber_ids", j.SubscriberIDs, &q.SubscriberIDs); err != nil {
@@ -97,23 +70,23 @@ func (j *RetryJob) Query() (DeliveryQuery, error) {
 
 // decodeJobFilter reads one filter column of retry job id into list; an absent column
 // (SQL NULL or empty) leaves list nil, which selects everything.
-func decodeJobFilter[T any](id int64, field string, raw JSON, list *[]T) error {
+func decodeJobFilter[T any](id int64, field string, raw models.JSON, list *[]T) error {
 	if len(raw) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(raw, list); err != nil {
 		*list = nil
-		return Invalid(field, "retry job %d: %s: invalid JSON: %v", id, field, err)
+		return models.Invalid(field, "retry job %d: %s: invalid JSON: %v", id, field, err)
 	}
 	if len(*list) == 0 {
-		return Invalid(field, "retry job %d: %s: must be a non-empty JSON array, got %s", id, field, Truncate(string(raw), 64))
+		return models.Invalid(field, "retry job %d: %s: must be a non-empty JSON array, got %s", id, field, models.Truncate(string(raw), 64))
 	}
 	return nil
 }
 
 // DeliveryQuery selects deliveries of a tenant for bulk operations.
 type DeliveryQuery struct {
-	Tenant        Tenant
+	Tenant        models.Tenant
 	Start, End    time.Time // created in [Start, End)
 	SubscriberIDs []int64
 	EventSlugs    []string
@@ -121,7 +94,7 @@ type DeliveryQuery struct {
 }
 
 func (s *Store) deliveryQuery(ctx context.Context, q DeliveryQuery) *gorm.DB {
-	db := s.rdb.WithContext(ctx).Model(&Delivery{}).
+	db := s.rdb.WithContext(ctx).Model(&models.Delivery{}).
 		Where("organization_id = ? AND extension_id = ? AND created_at >= ? AND created_at < ?",
 			q.Tenant.OrganizationID, q.Tenant.ExtensionID, q.Start, q.End)
 	if q.Status != "" {
@@ -151,19 +124,19 @@ func (s *Store) DeliveryIDs(ctx context.Context, q DeliveryQuery, after int64, l
 }
 
 // CreateRetryJob stores a new job in state running.
-func (s *Store) CreateRetryJob(ctx context.Context, j *RetryJob) error {
+func (s *Store) CreateRetryJob(ctx context.Context, j *models.RetryJob) error {
 	now := s.Now()
-	j.ID, j.State, j.CreatedAt, j.UpdatedAt = 0, RetryRunning, now, now
+	j.ID, j.State, j.CreatedAt, j.UpdatedAt = 0, models.RetryRunning, now, now
 	return dbError(s.db.WithContext(ctx).Create(j).Error, "")
 }
 
 // GetRetryJob returns tenant t's job id (any tenant's when t is zero). Returns ENOTFOUND.
-func (s *Store) GetRetryJob(ctx context.Context, t Tenant, id int64) (*RetryJob, error) {
+func (s *Store) GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error) {
 	q := s.rdb.WithContext(ctx).Where("id = ?", id)
-	if t != (Tenant{}) {
+	if t != (models.Tenant{}) {
 		q = q.Where("organization_id = ? AND extension_id = ?", t.OrganizationID, t.ExtensionID)
 	}
-	var j RetryJob
+	var j models.RetryJob
 	if err := q.Take(&j).Error; err != nil {
 		return nil, dbError(err, fmt.Sprintf("retry %d not found", id))
 	}
@@ -171,9 +144,9 @@ func (s *Store) GetRetryJob(ctx context.Context, t Tenant, id int64) (*RetryJob,
 }
 
 // UpdateRetryJob stores a job's progress and state.
-func (s *Store) UpdateRetryJob(ctx context.Context, j *RetryJob) error {
+func (s *Store) UpdateRetryJob(ctx context.Context, j *models.RetryJob) error {
 	j.UpdatedAt = s.Now()
-	err := s.db.WithContext(ctx).Model(&RetryJob{}).Where("id = ?", j.ID).Updates(map[string]any{
+	err := s.db.WithContext(ctx).Model(&models.RetryJob{}).Where("id = ?", j.ID).Updates(map[string]any{
 		"state": j.State, "total": j.Total, "redelivered": j.Redelivered, "skipped": j.Skipped,
 		"last_delivery_id": j.LastDeliveryID, "workflow_id": j.WorkflowID, "error": j.Error, "updated_at": j.UpdatedAt,
 	}).Error

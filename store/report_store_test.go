@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"context"
@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"github.com/hookflow/hookflow/models/storetest"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/storetest"
 )
 
 var t0 = time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -21,7 +22,7 @@ var t0 = time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 //	d4 A order/placed   created t0+5m: filtered, no attempt
 //	d5 A product/create created t0-1h: attempt 1 at t0-1h 200 10 ms (outside the range)
 //	d6 B product/create created t0+1m: attempt 1 at t0+1m15s 500 999 ms → failed
-func reportFixture(t *testing.T, s *models.Store) map[string]int64 {
+func reportFixture(t *testing.T, s *store.Store) map[string]int64 {
 	t.Helper()
 	ctx := context.Background()
 	const product, order = "company/product/create/v1", "application/order/placed/v1"
@@ -53,7 +54,7 @@ func reportFixture(t *testing.T, s *models.Store) map[string]int64 {
 		return bySub
 	}
 	attempt := func(id int64, sub *models.Subscriber, slug string, n int, at time.Time, code int, ms float64, status string) {
-		err := s.RecordAttempt(ctx, models.AttemptRecord{Status: status, Attempt: models.Attempt{
+		err := s.RecordAttempt(ctx, store.AttemptRecord{Status: status, Attempt: models.Attempt{
 			DeliveryID: id, OrganizationID: sub.OrganizationID, ExtensionID: sub.ExtensionID, CompanyID: 1,
 			SubscriberID: sub.ID, EventSlug: slug, Attempt: n, AttemptedOn: at, ResponseCode: code, ResponseTimeMS: ms,
 		}})
@@ -68,14 +69,14 @@ func reportFixture(t *testing.T, s *models.Store) map[string]int64 {
 	attempt(ids["d2"], subA2, product, 1, t0.Add(80*time.Second), 500, 300, models.DeliveryRetrying)
 	attempt(ids["d6"], subB, product, 1, t0.Add(75*time.Second), 500, 999, models.DeliveryRetrying)
 	for _, d := range []int64{ids["d2"], ids["d6"]} {
-		if err := s.FinishDelivery(ctx, d, models.DeliveryFailed, "retries exhausted", models.Run{}); err != nil {
+		if err := s.FinishDelivery(ctx, d, models.DeliveryFailed, "retries exhausted", store.Run{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p2 := plan("o1", order, t0.Add(5*time.Minute)) // d3 (subA), d4 (subA2)
 	ids["d3"], ids["d4"] = p2[subA.ID], p2[subA2.ID]
 	attempt(ids["d3"], subA, order, 1, t0.Add(330*time.Second), 200, 20, models.DeliverySucceeded)
-	if err := s.FinishDelivery(ctx, ids["d4"], models.DeliveryFiltered, "", models.Run{}); err != nil {
+	if err := s.FinishDelivery(ctx, ids["d4"], models.DeliveryFiltered, "", store.Run{}); err != nil {
 		t.Fatal(err)
 	}
 	p3 := plan("p0", product, t0.Add(-time.Hour)) // d5 (subA) outside the range
@@ -90,14 +91,14 @@ func TestReports(t *testing.T) {
 		ctx := context.Background()
 		s := storetest.MustOpen(t, db.URL)
 		ids := reportFixture(t, s)
-		a := models.ReportQuery{Tenant: models.Tenant{OrganizationID: "org-a", ExtensionID: "ext-a"}, Start: t0, End: t0.Add(time.Hour), Bucket: models.BucketMinute}
+		a := store.ReportQuery{Tenant: models.Tenant{OrganizationID: "org-a", ExtensionID: "ext-a"}, Start: t0, End: t0.Add(time.Hour), Bucket: store.BucketMinute}
 
 		t.Run("ResponseTimeSeries", func(t *testing.T) {
 			got, err := s.ResponseTimeSeries(ctx, a)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []models.ResponseTimePoint{
+			want := []store.ResponseTimePoint{
 				{Bucket: t0.Add(time.Minute), ResponseCode: 500, Attempt: 1, AvgResponseMS: 200, Count: 2},
 				{Bucket: t0.Add(2 * time.Minute), ResponseCode: 200, Attempt: 2, AvgResponseMS: 50, Count: 1},
 				{Bucket: t0.Add(5 * time.Minute), ResponseCode: 200, Attempt: 1, AvgResponseMS: 20, Count: 1},
@@ -112,7 +113,7 @@ func TestReports(t *testing.T) {
 				}
 			}
 			hourly := a
-			hourly.Bucket = models.BucketHour
+			hourly.Bucket = store.BucketHour
 			got, err = s.ResponseTimeSeries(ctx, hourly)
 			if err != nil || len(got) != 3 || !got[0].Bucket.Equal(t0) || got[0].ResponseCode != 200 || got[0].Attempt != 1 || got[0].Count != 1 {
 				t.Fatalf("hourly = %+v, %v; want (t0, 200, 1) first", got, err)
@@ -124,7 +125,7 @@ func TestReports(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []models.EventSummary{
+			want := []store.EventSummary{
 				{EventSlug: "application/order/placed/v1", Succeeded: 1, Failed: 0, Total: 2, AvgResponseMS: 20},
 				{EventSlug: "company/product/create/v1", Succeeded: 1, Failed: 1, Total: 2, AvgResponseMS: 150},
 			}
@@ -145,7 +146,7 @@ func TestReports(t *testing.T) {
 		})
 
 		t.Run("DeliveryDetails", func(t *testing.T) {
-			q := models.DetailsQuery{ReportQuery: a, PageNo: 1, PageSize: 3}
+			q := store.DetailsQuery{ReportQuery: a, PageNo: 1, PageSize: 3}
 			rows, total, err := s.DeliveryDetails(ctx, q)
 			if err != nil || total != 4 || len(rows) != 3 {
 				t.Fatalf("page 1: %d rows of %d, %v; want 3 of 4", len(rows), total, err)
@@ -178,9 +179,9 @@ func TestBucketFor(t *testing.T) {
 	for _, tc := range []struct {
 		d    time.Duration
 		want string
-	}{{time.Hour, models.BucketMinute}, {6 * time.Hour, models.BucketMinute}, {7 * time.Hour, models.BucketHour},
-		{14 * 24 * time.Hour, models.BucketHour}, {30 * 24 * time.Hour, models.BucketDay}} {
-		if got := models.BucketFor(t0, t0.Add(tc.d)); got != tc.want {
+	}{{time.Hour, store.BucketMinute}, {6 * time.Hour, store.BucketMinute}, {7 * time.Hour, store.BucketHour},
+		{14 * 24 * time.Hour, store.BucketHour}, {30 * 24 * time.Hour, store.BucketDay}} {
+		if got := store.BucketFor(t0, t0.Add(tc.d)); got != tc.want {
 			t.Errorf("BucketFor(%v) = %s, want %s", tc.d, got, tc.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package models
+package store
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/hookflow/hookflow/models"
 )
 
 // maxAttemptBatch bounds the attempts committed in one transaction.
@@ -56,7 +58,7 @@ func (w *attemptWriter) write(ctx context.Context, rec AttemptRecord) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-w.done:
-		return &Error{Code: EUNAVAILABLE, Message: "the store is closed"}
+		return &models.Error{Code: models.EUNAVAILABLE, Message: "the store is closed"}
 	}
 	select {
 	case err := <-req.err:
@@ -104,7 +106,7 @@ func (w *attemptWriter) run() {
 // made to POST again.
 func (w *attemptWriter) process(batch []*attemptRequest) {
 	err := w.commit(batch)
-	if err != nil && len(batch) > 1 && ErrorCode(err) != EUNAVAILABLE {
+	if err != nil && len(batch) > 1 && models.ErrorCode(err) != models.EUNAVAILABLE {
 		w.s.log.Warn("attempt batch refused; writing its records one by one", "records", len(batch), "error", err)
 		for _, req := range batch {
 			req.err <- w.commitOne(req)
@@ -143,7 +145,7 @@ func (w *attemptWriter) commit(batch []*attemptRequest) error {
 	waiting, stop := waitingContext(batch)
 	defer stop()
 	gone := func() error {
-		return &Error{Code: EUNAVAILABLE, Message: "no caller waits for the attempts any more", Err: waiting.Err()}
+		return &models.Error{Code: models.EUNAVAILABLE, Message: "no caller waits for the attempts any more", Err: waiting.Err()}
 	}
 	var err error
 	for try := 0; try < attemptTries; try++ {
@@ -231,7 +233,7 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, a.DeliveryID, a.OrganizationID, a.ExtensionID, a.CompanyID, a.SubscriberID, a.EventSlug, a.Attempt,
 			a.AttemptedOn.UTC(), a.ResponseCode, a.ResponseTimeMS, storableText(a.Error, 1024), a.ErrorClass,
-			storableText(a.ResponseBody, MaxResponseBody))
+			storableText(a.ResponseBody, models.MaxResponseBody))
 	}
 	sql.WriteString(" ON CONFLICT (delivery_id, attempt) DO NOTHING RETURNING delivery_id, attempt")
 	rows, err := tx.Raw(sql.String(), args...).Rows()
@@ -256,7 +258,7 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 		return err
 	}
 
-	stats := map[statKey]*AttemptStat{}
+	stats := map[statKey]*models.AttemptStat{}
 	var order []statKey
 	for _, req := range batch {
 		rec := req.rec
@@ -265,7 +267,7 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 			k := statKey{a.OrganizationID, a.ExtensionID, a.AttemptedOn.UTC().Truncate(time.Minute), a.ResponseCode, a.Attempt}
 			st := stats[k]
 			if st == nil {
-				st = &AttemptStat{OrganizationID: k.org, ExtensionID: k.ext, Minute: k.minute, ResponseCode: k.code, Attempt: k.attempt}
+				st = &models.AttemptStat{OrganizationID: k.org, ExtensionID: k.ext, Minute: k.minute, ResponseCode: k.code, Attempt: k.attempt}
 				stats[k] = st
 				order = append(order, k)
 			}
@@ -277,7 +279,7 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 			"last_response_time_ms": a.ResponseTimeMS, "last_error": storableText(a.Error, 1024), "last_attempted_on": a.AttemptedOn,
 			"updated_at": s.Now(),
 		})
-		if DeliveryFinal(rec.Status) {
+		if models.DeliveryFinal(rec.Status) {
 			updates["completed_at"] = a.AttemptedOn
 		}
 		switch {
@@ -286,7 +288,7 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 		case rec.ClearRetryBody:
 			updates["retry_body"] = nil
 		}
-		if err := tx.Model(&Delivery{}).Where("id = ?", a.DeliveryID).Updates(updates).Error; err != nil {
+		if err := tx.Model(&models.Delivery{}).Where("id = ?", a.DeliveryID).Updates(updates).Error; err != nil {
 			return err
 		}
 	}
@@ -299,7 +301,7 @@ func (s *Store) writeAttempts(tx *gorm.DB, batch []*attemptRequest) error {
 }
 
 // upsertStat adds a sum of attempts to its minute's AttemptStat row.
-func upsertStat(tx *gorm.DB, stat *AttemptStat) error {
+func upsertStat(tx *gorm.DB, stat *models.AttemptStat) error {
 	return tx.Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "organization_id"}, {Name: "extension_id"}, {Name: "minute"}, {Name: "response_code"}, {Name: "attempt"}},
 		DoUpdates: clause.Assignments(map[string]any{
