@@ -119,8 +119,13 @@ func conformSubscribers(t *testing.T, c *conformer, fx *conformFixture) {
 	c.do(t, call{Method: http.MethodPost, Path: fx.base + "/company/1/subscriber", Token: fx.partnerKey, Want: http.StatusBadRequest, Field: "custom_headers.x-fp-signature",
 		Body: map[string]any{"name": "n", "webhook_url": hook, "custom_headers": map[string]string{"x-fp-signature": "forged"},
 			"events": []map[string]string{{"slug": "company/product/create/v1"}}}})
-	c.do(t, call{Method: http.MethodPost, Path: fx.base + "/company/1/subscriber", Token: fx.partnerKey, Want: http.StatusUnprocessableEntity, Field: "events[0].slug",
-		Body: map[string]any{"name": "n", "webhook_url": hook, "events": []map[string]string{{"slug": "company/widget/create/v1"}}}})
+	rec = c.do(t, call{Method: http.MethodPost, Path: fx.base + "/company/1/subscriber", Token: fx.partnerKey, Want: http.StatusUnprocessableEntity, Field: "events[1].slug",
+		Body: map[string]any{"name": "n", "webhook_url": hook, "events": []map[string]string{{"slug": "company/product/create/v1"}, {"slug": "company/widget/create/v1"}}}})
+	// The store says what is missing; the API adds the route that lists the catalogue.
+	if got, want := mustDecode[struct{ Message string }](t, rec.Body.Bytes()).Message,
+		"events[1].slug: company/widget/create/v1 is not in the event catalogue (GET /service/common/webhook/v1.0/events lists it)"; got != want {
+		t.Errorf("unknown event: message %q, want %q", got, want)
+	}
 	c.do(t, call{Method: http.MethodPost, Path: fx.base + "/company/1/subscriber", Token: fx.partnerKey, Want: http.StatusRequestEntityTooLarge, Invalid: true,
 		Body: bigBody(300 << 10)})
 	c.do(t, call{Method: http.MethodGet, Path: list, Want: http.StatusUnauthorized, Invalid: true})

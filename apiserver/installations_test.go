@@ -23,7 +23,7 @@ func TestSubscribeNeedsInstallation(t *testing.T) {
 			rec := doJSON(t, ts, http.MethodPost, create, token, subscriberBody("into A's company", ts.Receiver.URL+"/hook"))
 			mustDeny(t, who, rec, http.StatusForbidden)
 			if msg := rec.Body.String(); !strings.Contains(msg, "company 1 has not installed extension ext-b of organization org-b") ||
-				!strings.Contains(msg, "install it first") {
+				!strings.Contains(msg, "; install it first (POST /service/platform/webhook/v1.0/installation with the admin token or a platform key, or hookflow installation create)") {
 				t.Errorf("%s: the 403 does not say why and how to fix it: %s", who, msg)
 			}
 		}

@@ -98,7 +98,7 @@ func (s *Server) handleSubscriberUpdate(c *gin.Context) {
 		return
 	}
 	if err := s.store.UpdateSubscriber(c.Request.Context(), sub, previousSecret); err != nil {
-		s.writeError(c, err)
+		s.writeError(c, withRoute(err))
 		return
 	}
 	// Released also when the body sets active on a subscriber that is active already, as

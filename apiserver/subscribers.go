@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 
 	"crypto/rand"
 	"encoding/base64"
@@ -259,7 +260,7 @@ func (s *Server) handleSubscriberCreate(c *gin.Context) {
 		return
 	}
 	if err := s.store.CreateSubscriber(c.Request.Context(), sub); err != nil {
-		s.writeError(c, err)
+		s.writeError(c, withRoute(err))
 		return
 	}
 	s.log.InfoContext(c.Request.Context(), "subscriber created", "subscriber_id", sub.ID)
@@ -300,4 +301,28 @@ func newSecret() string {
 	var b [24]byte
 	_, _ = rand.Read(b[:])
 	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
+}
+
+// withRoute adds to the store's refusal of a subscriber the route that mends it: the
+// catalogue's list for an event that is not in it, the installation route for a company
+// that has not installed the extension. The store does not know the API's routes.
+func withRoute(err error) error {
+	var e *models.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch {
+	case errors.Is(err, store.ErrNotInCatalogue):
+		var v models.Validation
+		for _, f := range e.Fields {
+			v.Add(f.Field, "%s (GET %s/events lists it)", f.Message, commonBase)
+		}
+		out := v.Err().(*models.Error)
+		out.Code, out.Err = e.Code, e.Err
+		return out
+	case errors.Is(err, store.ErrNotInstalled):
+		return &models.Error{Code: e.Code, Err: e.Err, Message: e.Message + "; install it first (POST " + platformBase +
+			"/installation with the admin token or a platform key, or hookflow installation create)"}
+	}
+	return err
 }

@@ -227,7 +227,7 @@ func (s *Server) handleFilterReducerSave(c *gin.Context) {
 		se.Reducer, se.SetReducer = canonicalConfig(reducer), true
 	}
 	if err := s.store.UpdateSubscriber(c.Request.Context(), sub, ""); err != nil {
-		s.writeError(c, err)
+		s.writeError(c, withRoute(err))
 		return
 	}
 	s.log.InfoContext(c.Request.Context(), "filter and reducer saved", "subscriber_id", sub.ID, "event_slug", req.EventSlug)

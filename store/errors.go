@@ -14,6 +14,17 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
+// The causes (Err) of two refusals of a subscriber that say what is missing: the API
+// adds to their messages the routes that mend it, which the store does not know.
+var (
+	// ErrNotInCatalogue is the cause of the EUNPROCESSABLE error of a subscriber whose
+	// events are not all in the event catalogue.
+	ErrNotInCatalogue = errors.New("event not in the catalogue")
+	// ErrNotInstalled is the cause of the EFORBIDDEN error of a subscriber for a company
+	// that has not installed its extension.
+	ErrNotInstalled = errors.New("extension not installed")
+)
+
 // dbError converts a database error into a domain error: a missing row becomes
 // ENOTFOUND with the given message, an unreachable database EUNAVAILABLE, anything else
 // EINTERNAL.

@@ -134,10 +134,9 @@ func requireInstallation(db *gorm.DB, org, ext string, company int64) error {
 }
 
 // notInstalled is the EFORBIDDEN error of a subscription for a company that has not
-// installed the extension.
+// installed the extension; its cause is ErrNotInstalled.
 func notInstalled(org, ext string, company int64) error {
-	return &models.Error{Code: models.EFORBIDDEN, Message: fmt.Sprintf(
-		"company %d has not installed extension %s of organization %s: an extension receives a company's events only where the company has installed it; "+
-			"install it first (POST /service/platform/webhook/v1.0/installation with the admin token or a platform key, or hookflow installation create)",
+	return &models.Error{Code: models.EFORBIDDEN, Err: ErrNotInstalled, Message: fmt.Sprintf(
+		"company %d has not installed extension %s of organization %s: an extension receives a company's events only where the company has installed it",
 		company, ext, org)}
 }

@@ -51,13 +51,13 @@ func (s *Store) checkCatalogue(ctx context.Context, events []models.SubscriberEv
 	for i, e := range events {
 		for _, m := range missing {
 			if e.Slug == m {
-				v.Add(fmt.Sprintf("events[%d].slug", i), "%s is not in the event catalogue (GET /service/common/webhook/v1.0/events lists it)", m)
+				v.Add(fmt.Sprintf("events[%d].slug", i), "%s is not in the event catalogue", m)
 			}
 		}
 	}
-	err = v.Err()
-	err.(*models.Error).Code = models.EUNPROCESSABLE
-	return err
+	e := v.Err().(*models.Error)
+	e.Code, e.Err = models.EUNPROCESSABLE, ErrNotInCatalogue
+	return e
 }
 
 // GetSubscriber returns the subscriber id of tenant t in company companyID, with its
