@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
@@ -24,7 +23,7 @@ type bulkRetryStore interface {
 	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
 	DeliveryIDs(ctx context.Context, q store.DeliveryQuery, after int64, limit int) ([]int64, error)
 	CountDeliveries(ctx context.Context, q store.DeliveryQuery) (int64, error)
-	engine.RedeliveryStore
+	Redeliver(ctx context.Context, t models.Tenant, id int64, start store.StartFunc) (*models.Delivery, error)
 }
 
 // BulkRetry redelivers the deliveries a retry job selects, in id order, at most
@@ -117,13 +116,13 @@ func (a *Activities) result(j *models.RetryJob) workflows.BulkRetryResult {
 	return workflows.BulkRetryResult{Redelivered: j.Redelivered, Skipped: j.Skipped}
 }
 
-// redeliver starts a new attempt series of delivery id (engine.Redeliver). It reports
+// redeliver starts a new attempt series of delivery id (store.Store.Redeliver). It reports
 // false for a delivery that is still under way (nothing to redeliver).
 func (a *Activities) redeliver(ctx context.Context, t models.Tenant, id int64) (bool, error) {
 	start := func(ctx context.Context, d *models.Delivery) (string, string, error) {
-		return engine.StartRedelivery(ctx, a.temporal, a.retry, d)
+		return workflows.StartRedelivery(ctx, a.temporal, a.retry, d)
 	}
-	_, err := engine.Redeliver(ctx, a.store, start, t, id, a.log)
+	_, err := a.store.Redeliver(ctx, t, id, start)
 	switch models.ErrorCode(err) {
 	case "":
 		return true, nil

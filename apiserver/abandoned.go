@@ -3,7 +3,6 @@ package apiserver
 import (
 	"context"
 
-	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
 )
@@ -24,7 +23,7 @@ func ownWorkflowID(d *models.Delivery) string {
 // Hookflow, where no code of ours runs): it becomes failed with that reason, so that it
 // shows its real state and can be redelivered. It reports whether it changed the
 // delivery.
-func (s *Server) settleAbandoned(ctx context.Context, d *models.Delivery, live *engine.LiveState) (bool, error) {
+func (s *Server) settleAbandoned(ctx context.Context, d *models.Delivery, live *LiveState) (bool, error) {
 	reason := workflows.AbandonedReason(live.WorkflowStatus)
 	if reason == "" || models.DeliveryFinal(d.Status) {
 		return false, nil

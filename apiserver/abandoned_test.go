@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store/storetest"
 )
@@ -25,7 +25,7 @@ func TestDeliveryWorkflowClosedOutside(t *testing.T) {
 		}
 
 		running := MustCreateDelivery(t, ts.Store, sub, "evt-run", models.DeliveryRetrying)
-		ts.Engine.SetRunning(running.WorkflowID, engine.LiveState{WorkflowStatus: "RUNNING", RunID: "run-r"})
+		ts.Engine.SetRunning(running.WorkflowID, apiserver.LiveState{WorkflowStatus: "RUNNING", RunID: "run-r"})
 		mustStatus(t, doJSON(t, ts, http.MethodGet, base+"/delivery/"+itoa(running.ID), adminToken, nil), http.StatusOK)
 		mustStatus(t, doJSON(t, ts, http.MethodPost, base+"/delivery/"+itoa(running.ID)+"/retry", adminToken, nil), http.StatusConflict)
 		if st, _ := status(running.ID); st != models.DeliveryRetrying {
@@ -33,7 +33,7 @@ func TestDeliveryWorkflowClosedOutside(t *testing.T) {
 		}
 
 		cancelled := MustCreateDelivery(t, ts.Store, sub, "evt-cancel", models.DeliveryRetrying)
-		ts.Engine.SetRunning(cancelled.WorkflowID, engine.LiveState{WorkflowStatus: "CANCELED", RunID: "run-c"})
+		ts.Engine.SetRunning(cancelled.WorkflowID, apiserver.LiveState{WorkflowStatus: "CANCELED", RunID: "run-c"})
 		rec := doJSON(t, ts, http.MethodGet, base+"/delivery/"+itoa(cancelled.ID), adminToken, nil)
 		mustStatus(t, rec, http.StatusOK)
 		got := mustDecode[struct {
@@ -48,7 +48,7 @@ func TestDeliveryWorkflowClosedOutside(t *testing.T) {
 		}
 
 		terminated := MustCreateDelivery(t, ts.Store, sub, "evt-term", models.DeliveryRetrying)
-		ts.Engine.SetRunning(terminated.WorkflowID, engine.LiveState{WorkflowStatus: "TERMINATED", RunID: "run-t"})
+		ts.Engine.SetRunning(terminated.WorkflowID, apiserver.LiveState{WorkflowStatus: "TERMINATED", RunID: "run-t"})
 		rec = doJSON(t, ts, http.MethodPost, base+"/delivery/"+itoa(terminated.ID)+"/retry", adminToken, nil)
 		mustStatus(t, rec, http.StatusAccepted)
 		if st, reason := status(terminated.ID); st != models.DeliveryPending || reason != "workflow terminated outside Hookflow" {

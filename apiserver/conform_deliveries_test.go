@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
 )
@@ -117,7 +117,7 @@ func conformDeliveries(t *testing.T, c *conformer, fx *conformFixture) {
 	retrying := MustCreateDelivery(t, c.ts.Store, fx.subscriberID, "evt-d2", models.DeliveryRetrying)
 	// In another zone than UTC: the API shows it in UTC.
 	next := time.Now().In(time.FixedZone("IST", 5*3600+1800)).Add(30 * time.Second)
-	c.ts.Engine.SetRunning(retrying.WorkflowID, engine.LiveState{WorkflowStatus: "RUNNING", RunID: "run-1", Phase: "waiting_retry", CurrentAttempt: 2,
+	c.ts.Engine.SetRunning(retrying.WorkflowID, apiserver.LiveState{WorkflowStatus: "RUNNING", RunID: "run-1", Phase: "waiting_retry", CurrentAttempt: 2,
 		NextAttemptAt: &next, LastFailure: "HTTP 500 Internal Server Error"})
 	if d := get(retrying.ID, http.StatusOK); d.Live == nil || d.Live.NextAttemptAt == nil || d.RunID != "run-1" || !strings.Contains(d.TemporalUIURL, "run-1") {
 		t.Errorf("delivery under way: %+v, want its live state and run", d)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
 )
@@ -76,7 +75,7 @@ func (s *Server) handleDeliveryGet(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	var live *engine.LiveState
+	var live *LiveState
 	var own string
 	if !models.DeliveryFinal(d.Status) {
 		// The delivery's own workflow: in inline-first mode the row may still point at the
@@ -125,6 +124,6 @@ func (s *Server) handleDeliveryGet(c *gin.Context) {
 			out.Live.NextAttemptAt = &t
 		}
 	}
-	out.TemporalUIURL = engine.UIURL(s.cfg.TemporalUIURL, s.cfg.Namespace, out.WorkflowID, out.RunID)
+	out.TemporalUIURL = UIURL(s.cfg.TemporalUIURL, s.cfg.Namespace, out.WorkflowID, out.RunID)
 	c.JSON(http.StatusOK, out)
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/hookflow/hookflow/apiserver"
-	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/producer"
 	"github.com/hookflow/hookflow/workflows"
@@ -31,13 +30,13 @@ type fakeEngine struct {
 	// bulk lists the bulk retry jobs started.
 	bulk []int64
 	// running holds the delivery workflows that run, by workflow id.
-	running map[string]engine.LiveState
+	running map[string]apiserver.LiveState
 }
 
 var _ apiserver.Engine = (*fakeEngine)(nil)
 
 func newFakeEngine() *fakeEngine {
-	return &fakeEngine{started: map[string]workflows.EventInput{}, running: map[string]engine.LiveState{}}
+	return &fakeEngine{started: map[string]workflows.EventInput{}, running: map[string]apiserver.LiveState{}}
 }
 
 // SetDown makes the engine unreachable (true) or reachable again (false).
@@ -48,7 +47,7 @@ func (e *fakeEngine) SetDown(down bool) {
 }
 
 // SetRunning records that the delivery workflow id runs in state st.
-func (e *fakeEngine) SetRunning(workflowID string, st engine.LiveState) {
+func (e *fakeEngine) SetRunning(workflowID string, st apiserver.LiveState) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.running[workflowID] = st
@@ -116,7 +115,7 @@ func (e *fakeEngine) Redeliver(_ context.Context, d *models.Delivery) (string, s
 		return "", "", &models.Error{Code: models.ECONFLICT, Message: "workflow " + id + " already runs"}
 	}
 	runID := newRunID()
-	e.running[id] = engine.LiveState{WorkflowStatus: "RUNNING", RunID: runID, Phase: "attempting", CurrentAttempt: d.Attempts + 1}
+	e.running[id] = apiserver.LiveState{WorkflowStatus: "RUNNING", RunID: runID, Phase: "attempting", CurrentAttempt: d.Attempts + 1}
 	e.redelivered = append(e.redelivered, d.ID)
 	return id, runID, nil
 }
@@ -131,7 +130,7 @@ func (e *fakeEngine) StartBulkRetry(_ context.Context, jobID int64) (string, err
 	return workflows.BulkRetryWorkflowID(jobID), nil
 }
 
-func (e *fakeEngine) DescribeDelivery(_ context.Context, workflowID, _ string) (*engine.LiveState, error) {
+func (e *fakeEngine) DescribeDelivery(_ context.Context, workflowID, _ string) (*apiserver.LiveState, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.down {

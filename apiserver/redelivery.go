@@ -10,14 +10,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
 )
 
 // redeliveryStore is what redelivery, bulk retry and notifications need of the store.
 type redeliveryStore interface {
-	engine.RedeliveryStore
+	Redeliver(ctx context.Context, t models.Tenant, id int64, start store.StartFunc) (*models.Delivery, error)
 	CreateRetryJob(ctx context.Context, j *models.RetryJob) error
 	GetRetryJob(ctx context.Context, t models.Tenant, id int64) (*models.RetryJob, error)
 	UpdateRetryJob(ctx context.Context, j *models.RetryJob) error
@@ -48,14 +47,14 @@ func (s *Server) handleDeliveryRetry(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	d, err := engine.Redeliver(ctx, s.store, s.engine.Redeliver, tenant(c), id, s.log)
+	d, err := s.store.Redeliver(ctx, tenant(c), id, s.engine.Redeliver)
 	if models.ErrorCode(err) == models.ECONFLICT {
 		// Still under way, unless its workflow was closed from outside Hookflow.
 		if settled, serr := s.settleAbandonedByID(ctx, tenant(c), id); serr != nil {
 			// Its workflow cannot be read now: it counts as under way.
 			s.log.WarnContext(ctx, "read the workflow of a delivery to redeliver", "delivery_id", id, "error", serr)
 		} else if settled {
-			d, err = engine.Redeliver(ctx, s.store, s.engine.Redeliver, tenant(c), id, s.log)
+			d, err = s.store.Redeliver(ctx, tenant(c), id, s.engine.Redeliver)
 		}
 	}
 	if err != nil {

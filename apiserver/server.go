@@ -14,7 +14,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/producer"
 	"github.com/hookflow/hookflow/transform"
@@ -63,7 +62,7 @@ type Engine interface {
 	// StartBulkRetry starts the workflow of a bulk redelivery job.
 	StartBulkRetry(ctx context.Context, jobID int64) (workflowID string, err error)
 	// DescribeDelivery reads the live state of a delivery's workflow.
-	DescribeDelivery(ctx context.Context, workflowID, runID string) (*engine.LiveState, error)
+	DescribeDelivery(ctx context.Context, workflowID, runID string) (*LiveState, error)
 }
 
 // Config holds the API's settings.

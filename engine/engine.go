@@ -1,13 +1,13 @@
-// Package engine is the API's side of the workflow engine: it starts and signals
-// Hookflow's workflows through a Temporal client (accepting events, releasing queued
-// deliveries, redelivering) and reads their live state.
+// Package engine is the Temporal adapter of the API: it implements apiserver.Engine,
+// starting and signalling Hookflow's workflows through a Temporal client (accepting
+// events, releasing queued deliveries, redelivering) and reading a delivery's live state
+// into the API's apiserver.LiveState.
 package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/producer"
 	"github.com/hookflow/hookflow/workflows"
@@ -67,7 +68,8 @@ func unavailable(err error, what string) error {
 // store.Store.BeginRedelivery) and returns its workflow and run ids; see Redeliver and
 // StartRedelivery.
 func (e *Engine) Redeliver(ctx context.Context, d *models.Delivery) (workflowID, runID string, err error) {
-	return StartRedelivery(ctx, e.client, e.retry, d)
+	workflowID, runID, err = workflows.StartRedelivery(ctx, e.client, e.retry, d)
+	return workflowID, runID, unavailable(err, "start the redelivery")
 }
 
 // StartBulkRetry starts the workflow of a bulk redelivery job.
@@ -78,33 +80,16 @@ func (e *Engine) StartBulkRetry(ctx context.Context, jobID int64) (string, error
 	return id, unavailable(err, "start the bulk retry")
 }
 
-// LiveState is what Temporal says about a delivery's workflow right now.
-type LiveState struct {
-	WorkflowStatus string // RUNNING, COMPLETED, FAILED, TERMINATED, …
-	RunID          string
-	// Phase is what the running delivery does: attempting, waiting_retry, retrying or
-	// waiting_release (see workflows.DeliveryState); empty when unknown.
-	Phase string
-	// CurrentAttempt is the number of the attempt under way or next as the workflow
-	// knows it, 0 when unknown; the delivery row's count of attempts is exact.
-	CurrentAttempt int
-	NextAttemptAt  *time.Time // when the next attempt is scheduled
-	LastFailure    string
-	// WaitingForRelease is true when the workflow waits for its subscriber to become
-	// active again.
-	WaitingForRelease bool
-}
-
 // DescribeDelivery reads the live state of a delivery's workflow: its status, and while
 // it runs, its phase from the workflow itself (a query, which needs a worker and costs no
 // history) refined by the retry state Temporal keeps for a pending Deliver activity.
-func (e *Engine) DescribeDelivery(ctx context.Context, workflowID, runID string) (*LiveState, error) {
+func (e *Engine) DescribeDelivery(ctx context.Context, workflowID, runID string) (*apiserver.LiveState, error) {
 	resp, err := e.client.DescribeWorkflowExecution(ctx, workflowID, runID)
 	if err != nil {
 		return nil, unavailable(err, "read the workflow")
 	}
 	info := resp.GetWorkflowExecutionInfo()
-	st := &LiveState{
+	st := &apiserver.LiveState{
 		WorkflowStatus: strings.TrimPrefix(enumspb.WorkflowExecutionStatus_name[int32(info.GetStatus())], "WORKFLOW_EXECUTION_STATUS_"),
 		RunID:          info.GetExecution().GetRunId(),
 	}
@@ -138,17 +123,4 @@ func (e *Engine) DescribeDelivery(ctx context.Context, workflowID, runID string)
 		}
 	}
 	return st, nil
-}
-
-// UIURL returns the Temporal UI page of a workflow run, or of the workflow's latest run
-// when runID is empty; "" when no UI base URL is known.
-func UIURL(base, namespace, workflowID, runID string) string {
-	if base == "" {
-		return ""
-	}
-	base = strings.TrimRight(base, "/") + "/namespaces/" + url.PathEscape(namespace) + "/workflows"
-	if runID == "" {
-		return base + "?query=" + url.QueryEscape(`WorkflowId="`+workflowID+`"`)
-	}
-	return base + "/" + url.PathEscape(workflowID) + "/" + url.PathEscape(runID) + "/history"
 }

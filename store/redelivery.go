@@ -152,3 +152,36 @@ func (s *Store) UpdateRetryJob(ctx context.Context, j *models.RetryJob) error {
 	}).Error
 	return dbError(err, "")
 }
+
+// StartFunc starts the workflow of a redelivery begun by BeginRedelivery and returns
+// its workflow and run ids.
+type StartFunc func(ctx context.Context, d *models.Delivery) (workflowID, runID string, err error)
+
+// Redeliver is the one way a delivery is redelivered, by the API and by bulk retry: it
+// begins a new attempt series of delivery id (ENOTFOUND outside the tenant, ECONFLICT
+// while the delivery is under way), starts its workflow with start, and records the
+// workflow on the delivery. When the workflow cannot be started the delivery is put back
+// as it was, so that the caller may try again.
+func (s *Store) Redeliver(ctx context.Context, t models.Tenant, id int64, start StartFunc) (*models.Delivery, error) {
+	d, err := s.BeginRedelivery(ctx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	workflowID, runID, err := start(ctx, d)
+	if err != nil {
+		previous := d.PreviousStatus
+		if previous == "" {
+			previous = models.DeliveryFailed
+		}
+		if rerr := s.FinishDelivery(ctx, d.ID, previous, "", Run{}); rerr != nil {
+			s.log.ErrorContext(ctx, "restore delivery after failed redelivery", "delivery_id", d.ID, "error", rerr)
+		}
+		return nil, err
+	}
+	if err := s.SetDeliveryWorkflow(ctx, d.ID, workflowID, runID); err != nil {
+		return nil, err
+	}
+	d.WorkflowID, d.RunID = workflowID, runID
+	s.log.InfoContext(ctx, "redelivery", "delivery_id", d.ID, "workflow_id", workflowID, "series", d.Series)
+	return d, nil
+}

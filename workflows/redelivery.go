@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -8,6 +9,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookflow/hookflow/models"
 )
 
 // Names of the bulk redelivery workflow and its activity, and of the local activity
@@ -50,6 +53,29 @@ func RedeliveryStart(d DeliveryRef, policy RetryPolicy) (client.StartWorkflowOpt
 			Version: DeliveryV1, DeliveryID: d.DeliveryID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, AttemptOffset: d.Attempts,
 			Retry: policy,
 		}
+}
+
+// WorkflowStarter starts workflows; a Temporal client is one.
+type WorkflowStarter interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+}
+
+// StartRedelivery starts the workflow of a redelivery begun in the store under the
+// deployment's retry policy (see RedeliveryStart). A workflow that an earlier try
+// started already counts as started, with an empty run id.
+func StartRedelivery(ctx context.Context, c WorkflowStarter, policy RetryPolicy, d *models.Delivery) (workflowID, runID string, err error) {
+	opts, input := RedeliveryStart(DeliveryRef{
+		DeliveryID: d.ID, SubscriberID: d.SubscriberID, EventRowID: d.EventRowID, CompanyID: d.CompanyID,
+		EventID: d.EventID, EventSlug: d.EventSlug, OrganizationID: d.OrganizationID, Series: d.Series, Attempts: d.Attempts,
+	}, policy)
+	run, err := c.ExecuteWorkflow(ctx, opts, DeliveryWorkflowName, input)
+	switch {
+	case temporal.IsWorkflowExecutionAlreadyStartedError(err):
+		return opts.ID, "", nil
+	case err != nil:
+		return "", "", err
+	}
+	return run.GetID(), run.GetRunID(), nil
 }
 
 // BulkRetryInput is the input of BulkRetryWorkflow and of the BulkRetry activity.
