@@ -120,14 +120,10 @@ func runEmit(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	const help = "usage: hookflow apikey create --organization <id> [--extension <id>] [--name <name>] [--scope partner|platform|company] [--companies <id,id>]\n" +
 		"       hookflow apikey list [--organization <id>]\n       hookflow apikey revoke <id>"
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, help)
-		return usageError{errors.New("apikey needs a subcommand")}
+	sub, fs, db, args, err := databaseSubcommand("apikey", help, args, stderr, getenv)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("hookflow apikey "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := addDatabaseFlags(fs, getenv)
 	org := fs.String("organization", "", "organization id")
 	ext := fs.String("extension", "", "extension id (empty: every extension of the organization)")
 	name := fs.String("name", "", "a name to recognise the key by")
@@ -193,6 +189,19 @@ func envOr(getenv func(string) string, name, def string) string {
 // databaseFlags are the flags naming the application database of a command that works on
 // it directly (apikey, installation).
 type databaseFlags struct{ url, dataDir *string }
+
+// databaseSubcommand starts a subcommand of command that works on the database: without
+// one it shows help; else it returns the subcommand, its flag set with the database flags,
+// and the arguments after it.
+func databaseSubcommand(command, help string, args []string, stderr io.Writer, getenv func(string) string) (string, *flag.FlagSet, databaseFlags, []string, error) {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, help)
+		return "", nil, databaseFlags{}, nil, usageError{errors.New(command + " needs a subcommand")}
+	}
+	fs := flag.NewFlagSet("hookflow "+command+" "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return args[0], fs, addDatabaseFlags(fs, getenv), args[1:], nil
+}
 
 func addDatabaseFlags(fs *flag.FlagSet, getenv func(string) string) databaseFlags {
 	return databaseFlags{

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -21,14 +20,10 @@ func runInstallation(ctx context.Context, args []string, stdout, stderr io.Write
 	const help = "usage: hookflow installation create --organization <id> --extension <id> --company <id> [--applications <id,id>]\n" +
 		"       hookflow installation list [--organization <id>] [--extension <id>] [--company <id>]\n" +
 		"       hookflow installation delete <id>"
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, help)
-		return usageError{errors.New("installation needs a subcommand")}
+	sub, fs, db, args, err := databaseSubcommand("installation", help, args, stderr, getenv)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("hookflow installation "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := addDatabaseFlags(fs, getenv)
 	org := fs.String("organization", "", "organization id")
 	ext := fs.String("extension", "", "extension id")
 	company := fs.Int64("company", 0, "company id")
