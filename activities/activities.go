@@ -1,7 +1,9 @@
 // Package activities holds the Temporal activities of Hookflow's workflows: preparing an
-// event's deliveries, delivering one attempt (filter, reduce, sign, POST, record), and
-// recording a failed delivery. They are methods on Activities, which holds every
-// dependency; the worker builds one Activities and registers its methods.
+// event's deliveries, delivering one attempt (check, filter and reduce, sign, POST,
+// record), recording a failed delivery with its block and alert, releasing a subscriber's
+// queued deliveries, and bulk redelivery. They are methods on Activities, which holds
+// every dependency; the worker builds one Activities and registers its methods. Each
+// activity declares the store interface it uses; Store is their union.
 package activities
 
 import (

@@ -1,7 +1,10 @@
-// Package workflows holds Hookflow's Temporal workflows — EventWorkflow, which fans an
-// event out to its subscribers, and DeliveryWorkflow, which delivers it to one — with the
-// names, ids, inputs and results that starters, workers and activities share. Workflow
-// code here is deterministic: no I/O, no wall clock, no goroutines of its own.
+// Package workflows holds Hookflow's Temporal workflows — EventWorkflow, which checks an
+// event and fans it out to its subscribers; DeliveryWorkflow, which delivers it to one;
+// ReleaseWorkflow, which wakes a re-activated subscriber's queued deliveries; and
+// BulkRetryWorkflow — with the names, ids, inputs, results, search attributes and attempt
+// schedule that starters, workers and activities share, and the helpers that start
+// them (RedeliveryStart, StartRedelivery). Workflow code here is deterministic: no I/O,
+// no wall clock, no goroutines of its own.
 package workflows
 
 import (
