@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/hookflow/hookflow/models"
 )
@@ -216,12 +219,32 @@ func (s *Store) DeliveryDetails(ctx context.Context, q DetailsQuery) ([]Delivery
 		return nil, 0, dbError(err, "")
 	}
 	var rows []DeliveryDetail
-	err := db.Select("d.*, s.name AS subscriber_name, s.webhook_url AS webhook_url").
+	err := db.Select(s.deliveryViewColumns() + ", s.name AS subscriber_name, s.webhook_url AS webhook_url").
 		Order("d.created_at DESC, d.id DESC").Offset((q.PageNo - 1) * q.PageSize).Limit(q.PageSize).Scan(&rows).Error
 	if err != nil {
 		return nil, 0, dbError(err, "")
 	}
 	return rows, total, nil
+}
+
+// deliveryViewColumns lists the columns of deliveries AS d that the reports and the
+// delivery view read: every one but retry_body, which may hold a 1 MiB body a row that
+// they never show.
+func (s *Store) deliveryViewColumns() string {
+	s.viewColumnsOnce.Do(func() {
+		stmt := &gorm.Statement{DB: s.db}
+		if err := stmt.Parse(&models.Delivery{}); err != nil {
+			panic(fmt.Sprintf("store: parse the delivery model: %v", err)) // a programming error
+		}
+		cols := make([]string, 0, len(stmt.Schema.DBNames))
+		for _, c := range stmt.Schema.DBNames {
+			if c != "retry_body" {
+				cols = append(cols, "d."+c)
+			}
+		}
+		s.viewColumns = strings.Join(cols, ", ")
+	})
+	return s.viewColumns
 }
 
 // TenantDelivery returns tenant t's delivery id with its subscriber's name and URL.
@@ -230,7 +253,7 @@ func (s *Store) TenantDelivery(ctx context.Context, t models.Tenant, id int64) (
 	var rows []DeliveryDetail
 	err := s.rdb.WithContext(ctx).Table("deliveries AS d").
 		Joins("LEFT JOIN subscribers AS s ON s.id = d.subscriber_id").
-		Select("d.*, s.name AS subscriber_name, s.webhook_url AS webhook_url").
+		Select(s.deliveryViewColumns()+", s.name AS subscriber_name, s.webhook_url AS webhook_url").
 		Where("d.id = ? AND d.organization_id = ? AND d.extension_id = ?", id, t.OrganizationID, t.ExtensionID).
 		Limit(1).Scan(&rows).Error
 	if err != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
@@ -49,6 +50,32 @@ func TestRetryBodyLifecycle(t *testing.T) {
 		}
 		if job, err = s.LoadDeliveryJob(ctx, ids[0]); err != nil || job.Delivery.RetryBody != nil {
 			t.Fatalf("retry body after failure = %q, %v; want none", job.Delivery.RetryBody, err)
+		}
+	})
+}
+
+// The reports and the delivery view never read a kept body: it may be a megabyte a row.
+func TestDeliveryViewsLeaveTheRetryBody(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		ctx := context.Background()
+		s := storetest.MustOpen(t, db.URL)
+		const slug = "company/product/create/v1"
+		sub := mustSubscriber(t, s, "org1", slug, nil)
+		ids := mustDeliveries(t, s, sub, slug, "rb2")
+		rec := attemptRecord(sub, slug, ids[0], 1, 503, models.DeliveryRetrying)
+		rec.RetryBody = []byte(`{"payload":{"kept":true}}`)
+		if err := s.RecordAttempt(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		tenant := models.Tenant{OrganizationID: sub.OrganizationID, ExtensionID: sub.ExtensionID}
+		d, err := s.TenantDelivery(ctx, tenant, ids[0])
+		if err != nil || d.RetryBody != nil || d.Status != models.DeliveryRetrying || d.SubscriberName != sub.Name {
+			t.Fatalf("TenantDelivery = %+v, %v; want the row without its retry body", d, err)
+		}
+		rows, _, err := s.DeliveryDetails(ctx, store.DetailsQuery{ReportQuery: store.ReportQuery{Tenant: tenant,
+			Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour)}, PageNo: 1, PageSize: 10})
+		if err != nil || len(rows) != 1 || rows[0].RetryBody != nil || rows[0].ID != ids[0] || rows[0].Attempts != 1 {
+			t.Fatalf("DeliveryDetails = %+v, %v; want the row without its retry body", rows, err)
 		}
 	})
 }

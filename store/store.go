@@ -42,6 +42,9 @@ type Store struct {
 	kindsMu    sync.Mutex
 	kinds      map[string]int64 // statements by kind ("INSERT attempts"), see StatementKinds
 	attempts   *attemptWriter
+
+	viewColumnsOnce sync.Once
+	viewColumns     string // see deliveryViewColumns
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or
