@@ -68,6 +68,9 @@ func newCountingReceiver(t *testing.T, name string) *countingReceiver {
 	rc := &countingReceiver{Events: name + "-" + newPathToken()[1:9], first: map[string]time.Time{}, body: map[string]string{},
 		count: map[string]int{}, ids: map[deliveryKey]map[string]bool{}}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// When the POST arrived, before the work below: a POST that a process made just
+		// before it was killed arrives before the kill.
+		arrived := time.Now()
 		body, _ := io.ReadAll(r.Body)
 		path, ok := strings.CutPrefix(r.URL.Path, token)
 		event := r.Header.Get("x-fp-event-id")
@@ -91,7 +94,7 @@ func newCountingReceiver(t *testing.T, name string) *countingReceiver {
 		key := deliveryKey{event: event, path: path}
 		rc.mu.Lock()
 		if _, ok := rc.first[id]; !ok {
-			rc.first[id], rc.body[id] = time.Now(), string(body)
+			rc.first[id], rc.body[id] = arrived, string(body)
 		} else if rc.body[id] != string(body) {
 			rc.differ = append(rc.differ, id)
 		}
