@@ -321,8 +321,9 @@ func (a *Activities) FailDelivery(ctx context.Context, in workflows.FailInput) e
 	return a.sendAlerts(ctx, in.DeliveryID)
 }
 
-// RetryPolicy returns the deployment's delivery retry policy, for deliveries started
-// without one (redeliveries started by the API).
+// RetryPolicy returns the deployment's delivery retry policy, for runs of the previous
+// delivery code that were started without one (redeliveries from an older API; see
+// workflows/delivery_v0.go). Every delivery started now carries its policy.
 func (a *Activities) RetryPolicy(context.Context) (workflows.RetryPolicy, error) {
 	return a.retry, nil
 }
