@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"sync"
 	"time"
@@ -181,4 +182,42 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, float64(b.Queued), "queued")
 	ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, float64(b.InFlight), "in_flight")
 	ch <- prometheus.MustNewConstMetric(c.blocked, prometheus.GaugeValue, float64(b.BlockedSubscribers))
+}
+
+// RegisterPool adds the application database's connection pool, read through stats on
+// each scrape: hookflow_db_connections{state="in_use"|"idle"}, hookflow_db_max_open_connections,
+// and the callers that waited for a connection, hookflow_db_waits_total and
+// hookflow_db_wait_seconds_total. Waits that grow mean the pool (HOOKFLOW_DB_MAX_OPEN_CONNS)
+// is too small for the load, or the database is slow.
+func (m *Metrics) RegisterPool(stats func() sql.DBStats) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(&poolCollector{stats: stats,
+		conns:    prometheus.NewDesc("hookflow_db_connections", "Application database connections open, by state.", []string{"state"}, nil),
+		maxOpen:  prometheus.NewDesc("hookflow_db_max_open_connections", "The application database pool's bound (HOOKFLOW_DB_MAX_OPEN_CONNS).", nil, nil),
+		waits:    prometheus.NewDesc("hookflow_db_waits_total", "Times a caller waited for an application database connection because all were in use.", nil, nil),
+		waitTime: prometheus.NewDesc("hookflow_db_wait_seconds_total", "Time callers spent waiting for an application database connection.", nil, nil),
+	})
+}
+
+type poolCollector struct {
+	stats                           func() sql.DBStats
+	conns, maxOpen, waits, waitTime *prometheus.Desc
+}
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.conns
+	ch <- c.maxOpen
+	ch <- c.waits
+	ch <- c.waitTime
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.InUse), "in_use")
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.Idle), "idle")
+	ch <- prometheus.MustNewConstMetric(c.maxOpen, prometheus.GaugeValue, float64(s.MaxOpenConnections))
+	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.WaitCount))
+	ch <- prometheus.MustNewConstMetric(c.waitTime, prometheus.CounterValue, s.WaitDuration.Seconds())
 }

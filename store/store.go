@@ -7,6 +7,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -47,10 +49,54 @@ type Store struct {
 	viewColumns     string // see deliveryViewColumns
 }
 
-// Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or
-// sqlite:<path> for a file (the directory is created), or sqlite::memory: for a private
-// in-memory database (tests). It does not migrate; call Migrate.
+// Pool sizes a PostgreSQL connection pool; SQLite ignores it (one writer connection and
+// a small read pool, see Open).
+type Pool struct {
+	// MaxOpen bounds the connections open at once; a caller beyond it waits for one.
+	MaxOpen int
+	// MaxIdle is how many unused connections are kept open for the next caller.
+	MaxIdle int
+	// MaxLifetime closes a connection this long after it was opened (0: never), so that
+	// a pooler or a failed-over primary sees connections move.
+	MaxLifetime time.Duration
+	// MaxIdleTime closes a connection unused for this long (0: never).
+	MaxIdleTime time.Duration
+}
+
+// DefaultPool fits several Hookflow processes beside a Temporal server on one
+// PostgreSQL with its default 100 connections: 10 open per process at most, 5 kept idle.
+// A worker's database work is short statements and batched attempt writes, which 10
+// connections carry at the throughput one process reaches (see BENCHMARKS.md).
+var DefaultPool = Pool{MaxOpen: 10, MaxIdle: 5, MaxLifetime: 30 * time.Minute, MaxIdleTime: 5 * time.Minute}
+
+// Validate checks the pool's sizes, naming the setting at fault.
+func (p Pool) Validate() error {
+	switch {
+	case p.MaxOpen < 1:
+		return errors.New("HOOKFLOW_DB_MAX_OPEN_CONNS must be at least 1")
+	case p.MaxIdle < 0 || p.MaxIdle > p.MaxOpen:
+		return errors.New("HOOKFLOW_DB_MAX_IDLE_CONNS must be between 0 and HOOKFLOW_DB_MAX_OPEN_CONNS")
+	case p.MaxLifetime < 0:
+		return errors.New("HOOKFLOW_DB_CONN_MAX_LIFETIME must not be negative (0: no limit)")
+	case p.MaxIdleTime < 0:
+		return errors.New("HOOKFLOW_DB_CONN_MAX_IDLE_TIME must not be negative (0: no limit)")
+	}
+	return nil
+}
+
+// Open connects to the database named by dsn with the DefaultPool; see OpenPool.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	return OpenPool(ctx, dsn, log, DefaultPool)
+}
+
+// OpenPool connects to the database named by dsn: a postgres:// or postgresql:// URL,
+// or sqlite:<path> for a file (the directory is created), or sqlite::memory: for a
+// private in-memory database (tests). A PostgreSQL database gets a pool sized by pool.
+// It does not migrate; call Migrate.
+func OpenPool(ctx context.Context, dsn string, log *slog.Logger, pool Pool) (*Store, error) {
+	if err := pool.Validate(); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -115,9 +161,10 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 			readDB.SetMaxIdleConns(4)
 		}
 	} else {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(20)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		sqlDB.SetMaxOpenConns(pool.MaxOpen)
+		sqlDB.SetMaxIdleConns(pool.MaxIdle)
+		sqlDB.SetConnMaxLifetime(pool.MaxLifetime)
+		sqlDB.SetConnMaxIdleTime(pool.MaxIdleTime)
 	}
 	s := &Store{db: db, rdb: rdb, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }}
 	s.countStatements()
@@ -211,4 +258,24 @@ func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 		_, rows := fc()
 		l.log.WarnContext(ctx, "slow query", "elapsed_ms", elapsed.Milliseconds(), "rows", rows, "error", err)
 	}
+}
+
+// PoolStats reports the (writer) connection pool: connections open, in use and idle,
+// and how often and how long callers waited for one. A pool that keeps callers waiting
+// is too small for the load, or the database is slow.
+func (s *Store) PoolStats() sql.DBStats {
+	if db := s.SQL(); db != nil {
+		return db.Stats()
+	}
+	return sql.DBStats{}
+}
+
+// SQL returns the writer pool's database handle, for what works below the store: tests
+// that hold its connections, tools that inspect it.
+func (s *Store) SQL() *sql.DB {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil
+	}
+	return sqlDB
 }

@@ -29,7 +29,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	st, err := store.OpenPool(ctx, cfg.DatabaseURL, log, cfg.DBPool)
 	if err != nil {
 		return err
 	}

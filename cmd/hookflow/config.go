@@ -17,6 +17,7 @@ import (
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -32,6 +33,8 @@ type Config struct {
 	// DatabaseURL is the application database: postgres://… or sqlite:<path>. Empty in
 	// dev means an SQLite file under DataDir.
 	DatabaseURL string
+	// DBPool sizes the application database's connection pool (PostgreSQL).
+	DBPool store.Pool
 
 	// DataDir holds dev's SQLite files (Temporal's and the application's).
 	DataDir string
@@ -118,6 +121,7 @@ func DefaultConfig(cmd string) Config {
 		LogFormat:          "json",
 		LogLevel:           "info",
 		Network:            models.NetworkPolicy{RequireHTTPS: true},
+		DBPool:             store.DefaultPool,
 	}
 	if cmd == "dev" || cmd == "bench" {
 		c.LogFormat = "text"
@@ -134,6 +138,10 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.str("HOOKFLOW_METRICS_ADDR", &c.MetricsAddr)
 	env.str("HOOKFLOW_ADMIN_TOKEN", &c.AdminToken)
 	env.str("HOOKFLOW_DATABASE_URL", &c.DatabaseURL)
+	env.integer("HOOKFLOW_DB_MAX_OPEN_CONNS", &c.DBPool.MaxOpen)
+	env.integer("HOOKFLOW_DB_MAX_IDLE_CONNS", &c.DBPool.MaxIdle)
+	env.duration("HOOKFLOW_DB_CONN_MAX_LIFETIME", &c.DBPool.MaxLifetime)
+	env.duration("HOOKFLOW_DB_CONN_MAX_IDLE_TIME", &c.DBPool.MaxIdleTime)
 	env.str("HOOKFLOW_DATA_DIR", &c.DataDir)
 	env.str("HOOKFLOW_TEMPORAL_ADDRESS", &c.TemporalAddress)
 	env.str("HOOKFLOW_TEMPORAL_NAMESPACE", &c.TemporalNamespace)
@@ -179,6 +187,13 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 		fs.StringVar(&c.TemporalAddress, "temporal-address", c.TemporalAddress, "Temporal frontend host:port (env HOOKFLOW_TEMPORAL_ADDRESS)")
 		fs.StringVar(&c.TemporalNamespace, "temporal-namespace", c.TemporalNamespace, "Temporal namespace (env HOOKFLOW_TEMPORAL_NAMESPACE)")
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "application database URL (env HOOKFLOW_DATABASE_URL)")
+	}
+	switch cmd {
+	case "dev", "worker", "api", "migrate", "bench":
+		fs.IntVar(&c.DBPool.MaxOpen, "db-max-open-conns", c.DBPool.MaxOpen, "most application database connections open at once, per process (env HOOKFLOW_DB_MAX_OPEN_CONNS; PostgreSQL)")
+		fs.IntVar(&c.DBPool.MaxIdle, "db-max-idle-conns", c.DBPool.MaxIdle, "application database connections kept open while unused (env HOOKFLOW_DB_MAX_IDLE_CONNS)")
+		fs.DurationVar(&c.DBPool.MaxLifetime, "db-conn-max-lifetime", c.DBPool.MaxLifetime, "close an application database connection this long after it opened; 0: never (env HOOKFLOW_DB_CONN_MAX_LIFETIME)")
+		fs.DurationVar(&c.DBPool.MaxIdleTime, "db-conn-max-idle-time", c.DBPool.MaxIdleTime, "close an application database connection unused this long; 0: never (env HOOKFLOW_DB_CONN_MAX_IDLE_TIME)")
 	}
 	if cmd == "dev" || cmd == "api" {
 		fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (env HOOKFLOW_HTTP_ADDR)")
@@ -226,6 +241,9 @@ func (c *Config) Validate(cmd string) error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
 		add("the database URL must start with postgres:// or sqlite:")
+	}
+	if err := c.DBPool.Validate(); err != nil {
+		add("%v", err)
 	}
 	if c.TemporalPort < 0 || c.TemporalPort > 65535 || c.UIPort < 0 || c.UIPort > 65535 {
 		add("ports must be between 0 and 65535")

@@ -112,10 +112,11 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if m.store, err = store.Open(ctx, cfg.DatabaseURL, m.Log); err != nil {
+	if m.store, err = store.OpenPool(ctx, cfg.DatabaseURL, m.Log, cfg.DBPool); err != nil {
 		return err
 	}
 	st := m.store
+	m.metrics.RegisterPool(st.PoolStats)
 	m.metrics.RegisterBacklog(func(ctx context.Context) (metrics.Backlog, error) {
 		q, f, b, err := st.Backlog(ctx)
 		return metrics.Backlog{Queued: q, InFlight: f, BlockedSubscribers: b}, err
