@@ -59,6 +59,7 @@ type Activities struct {
 	now       func() time.Time
 	events    *eventCache
 	catalogue catalogue // the slugs PrepareDeliveries has seen in the catalogue
+	dbWait    time.Duration
 
 	temporal           Temporal
 	notifier           Notifier
@@ -88,7 +89,16 @@ type Deps struct {
 	// ReleaseConcurrency is how many queued deliveries of one subscriber are woken at a
 	// time on re-activation; 1 (the default) keeps them strictly in order.
 	ReleaseConcurrency int
+	// DBWait bounds how long a delivery waits for the database before it sends: for a
+	// connection of a pool that ran dry, or for a slow database. Past it the try is an
+	// internal failure, logged and retried, never an attempt. 0 means DefaultDBWait.
+	DBWait time.Duration
 }
+
+// DefaultDBWait is Deps.DBWait's default: far above a healthy database's milliseconds,
+// and well within the Deliver activity's time limit, so that the try ends as Hookflow's
+// failure, logged with its stage, and not as a timed-out activity.
+const DefaultDBWait = 15 * time.Second
 
 // New checks deps and returns the activities.
 func New(deps Deps) (*Activities, error) {
@@ -118,6 +128,9 @@ func New(deps Deps) (*Activities, error) {
 	if deps.ReleaseConcurrency < 1 {
 		deps.ReleaseConcurrency = 1
 	}
+	if deps.DBWait <= 0 {
+		deps.DBWait = DefaultDBWait
+	}
 	return &Activities{
 		store:     deps.Store,
 		sender:    deps.Sender,
@@ -127,6 +140,7 @@ func New(deps Deps) (*Activities, error) {
 		log:       deps.Logger,
 		now:       deps.Now,
 		events:    newEventCache(64 << 20),
+		dbWait:    deps.DBWait,
 
 		temporal:           deps.Temporal,
 		notifier:           deps.Notifier,

@@ -38,7 +38,11 @@ type deliveryStore interface {
 // makes the same attempt.
 func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (workflows.DeliverResult, error) {
 	t := a.newTry(ctx, in)
-	job, err := a.store.LoadDeliveryJob(ctx, in.DeliveryID)
+	// What comes before the send waits for the database at most dbWait: a pool that ran
+	// dry, or a database that hangs, fails the try as Hookflow's own.
+	loadCtx, cancel := context.WithTimeout(ctx, a.dbWait)
+	defer cancel()
+	job, err := a.store.LoadDeliveryJob(loadCtx, in.DeliveryID)
 	if err != nil {
 		return workflows.DeliverResult{}, a.internal(ctx, t, "load the delivery", err)
 	}
@@ -46,7 +50,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 	if res, done, err := a.check(ctx, t, job); done {
 		return res, err
 	}
-	ev, err := a.events.get(ctx, a.store, in.EventRowID)
+	ev, err := a.events.get(loadCtx, a.store, in.EventRowID)
 	if err != nil {
 		return workflows.DeliverResult{}, a.internal(ctx, t, "load the event", err)
 	}
