@@ -1,7 +1,7 @@
-// Package devserver runs a Temporal server inside the Hookflow process, on SQLite (a file
-// that survives restarts, or memory), with the Temporal UI beside it. `hookflow dev`,
-// `hookflow bench` and the end-to-end tests use it; production connects to an external
-// Temporal cluster instead.
+// Package devserver runs a Temporal server inside the Hookflow process, with the Temporal
+// UI beside it: on SQLite (a file that survives restarts, or memory) for `hookflow dev`,
+// `hookflow bench` and the end-to-end tests, or on PostgreSQL for `hookflow temporal`, a
+// single-process Temporal for deployments without one of their own.
 package devserver
 
 import (
@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
@@ -38,6 +39,15 @@ const clusterName = "active"
 
 // Options configures an embedded server.
 type Options struct {
+	// Postgres, when set, keeps the server's state in PostgreSQL instead of SQLite
+	// (DataFile is then ignored, and the namespace is not created: `hookflow migrate`
+	// creates it).
+	Postgres *Postgres
+	// Host is the address the frontend and the UI listen on (default 127.0.0.1).
+	Host string
+	// HistoryShards is the number of history shards (default 1). It is fixed when the
+	// server's database is created; a server started with another number refuses to run.
+	HistoryShards int
 	// DataFile is the SQLite file that holds the server's state; it is created (with its
 	// schema) when missing. Empty means an in-memory database, lost on Stop.
 	DataFile string
@@ -80,6 +90,7 @@ type Server struct {
 	uiURL    string
 	ns       string
 	quiet    *atomic.Bool
+	pgLock   *pgx.Conn // the PostgreSQL server lock (see lockPostgres)
 }
 
 // Start starts the server and, unless NoUI, the UI; it returns once the frontend accepts
@@ -87,6 +98,12 @@ type Server struct {
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Namespace == "" {
 		opts.Namespace = "default"
+	}
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	if opts.HistoryShards == 0 {
+		opts.HistoryShards = 1
 	}
 	log := opts.Logger
 	if log == nil {
@@ -101,7 +118,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if opts.Port, err = ports.pick(); err != nil {
 			return nil, err
 		}
-	} else if err := portFree(opts.Port); err != nil {
+	} else if err := portFree(opts.Host, opts.Port); err != nil {
 		return nil, fmt.Errorf("temporal port: %w", err)
 	}
 	if !opts.NoUI {
@@ -109,33 +126,47 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			if opts.UIPort, err = ports.pick(); err != nil {
 				return nil, err
 			}
-		} else if err := portFree(opts.UIPort); err != nil {
+		} else if err := portFree(opts.Host, opts.UIPort); err != nil {
 			// The UI server exits the process when it cannot listen; check first.
 			return nil, fmt.Errorf("temporal UI port: %w", err)
 		}
 	}
-	hostPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
-
-	execSQL, visSQL, err := sqlConfigs(opts)
-	if err != nil {
-		return nil, err
-	}
-	conf, err := serverConfig(opts, execSQL, visSQL, &ports)
-	if err != nil {
-		return nil, err
-	}
-	ports.release()
+	hostPort := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	// The services report each other missing while they start; stay quiet until the
 	// frontend answers.
 	quiet := new(atomic.Bool)
 	quiet.Store(true)
 	serverLog := newLogAdapter(log, quiet)
+
+	var execSQL, visSQL *config.SQL
+	var pgLock *pgx.Conn
+	if opts.Postgres != nil {
+		execSQL, visSQL, pgLock, err = postgresStores(ctx, *opts.Postgres, newLogAdapter(log, new(atomic.Bool)))
+	} else {
+		execSQL, visSQL, err = sqlConfigs(opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	closeLock := func() {
+		if pgLock != nil {
+			_ = pgLock.Close(context.Background())
+		}
+	}
+	conf, err := serverConfig(opts, execSQL, visSQL, &ports)
+	if err != nil {
+		closeLock()
+		return nil, err
+	}
+	ports.release()
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
+		closeLock()
 		return nil, fmt.Errorf("temporal authorizer: %w", err)
 	}
 	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, serverLog)
 	if err != nil {
+		closeLock()
 		return nil, fmt.Errorf("temporal claim mapper: %w", err)
 	}
 	dyn := dynamicconfig.StaticClient{}
@@ -154,20 +185,23 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		temporal.WithDynamicConfigClient(dyn),
 	)
 	if err != nil {
+		closeLock()
 		return nil, fmt.Errorf("create temporal server: %w", err)
 	}
 	if err := srv.Start(); err != nil {
+		closeLock()
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{server: srv, hostPort: hostPort, ns: opts.Namespace, quiet: quiet}
+	s := &Server{server: srv, hostPort: hostPort, ns: opts.Namespace, quiet: quiet, pgLock: pgLock}
 	if err := waitReady(ctx, hostPort, opts.Namespace); err != nil {
 		_ = srv.Stop()
+		closeLock()
 		return nil, err
 	}
 	quiet.Store(false)
 	if !opts.NoUI {
 		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
-			Host:                "127.0.0.1",
+			Host:                opts.Host,
 			Port:                opts.UIPort,
 			TemporalGRPCAddress: hostPort,
 			EnableUI:            true,
@@ -180,8 +214,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 				log.Error("temporal UI stopped", "error", err)
 			}
 		}()
-		s.uiURL = "http://127.0.0.1:" + strconv.Itoa(opts.UIPort)
-		if err := waitListening(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.UIPort))); err != nil {
+		s.uiURL = "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.UIPort))
+		if err := waitListening(ctx, net.JoinHostPort(opts.Host, strconv.Itoa(opts.UIPort))); err != nil {
 			s.Stop()
 			return nil, err
 		}
@@ -206,6 +240,9 @@ func (s *Server) Stop() {
 		s.ui.Stop()
 	}
 	_ = s.server.Stop()
+	if s.pgLock != nil {
+		_ = s.pgLock.Close(context.Background())
+	}
 }
 
 // sqlConfigs returns the SQLite configurations of the server's two stores: executions
@@ -281,10 +318,10 @@ func serverConfig(opts Options, execution, visibility *config.SQL, ports *portPi
 	conf := &config.Config{}
 	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"}
 	conf.Persistence = config.Persistence{
-		DefaultStore:     "sqlite",
-		VisibilityStore:  "sqlite-visibility",
-		NumHistoryShards: 1,
-		DataStores:       map[string]config.DataStore{"sqlite": {SQL: execution}, "sqlite-visibility": {SQL: visibility}},
+		DefaultStore:     "default",
+		VisibilityStore:  "visibility",
+		NumHistoryShards: int32(opts.HistoryShards),
+		DataStores:       map[string]config.DataStore{"default": {SQL: execution}, "visibility": {SQL: visibility}},
 	}
 	conf.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
@@ -295,7 +332,7 @@ func serverConfig(opts Options, execution, visibility *config.SQL, ports *portPi
 			clusterName: {
 				Enabled:                true,
 				InitialFailoverVersion: 1,
-				RPCAddress:             net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)),
+				RPCAddress:             net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)),
 				// Any fixed UUID: there is only ever one cluster in this file.
 				ClusterID: "6c6f6f6b-666c-4f77-9a64-657673657276",
 			},
@@ -305,16 +342,16 @@ func serverConfig(opts Options, execution, visibility *config.SQL, ports *portPi
 	conf.Services = map[string]config.Service{}
 	for _, name := range []string{"frontend", "history", "matching", "worker"} {
 		var svc config.Service
-		membership, err := ports.pick()
+		membership, err := ports.pickInternal(opts.Postgres != nil)
 		if err != nil {
 			return nil, err
 		}
 		svc.RPC.MembershipPort = membership
 		if name == "frontend" {
 			svc.RPC.GRPCPort = opts.Port
-			svc.RPC.BindOnIP = "127.0.0.1"
+			svc.RPC.BindOnIP = opts.Host
 		} else {
-			if svc.RPC.GRPCPort, err = ports.pick(); err != nil {
+			if svc.RPC.GRPCPort, err = ports.pickInternal(opts.Postgres != nil); err != nil {
 				return nil, err
 			}
 			svc.RPC.BindOnLocalHost = true
@@ -325,7 +362,7 @@ func serverConfig(opts Options, execution, visibility *config.SQL, ports *portPi
 	conf.Archival.Visibility.State = "disabled"
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
-	conf.PublicClient.HostPort = net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
+	conf.PublicClient.HostPort = net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	return conf, nil
 }
 
@@ -343,6 +380,25 @@ func (p *portPicker) pick() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// pickInternal picks a port for a service other than the frontend. On PostgreSQL the
+// ports are below 32768: the server's schema records membership ports as smallint, and
+// Linux hands out ephemeral ports from 32768 up.
+func (p *portPicker) pickInternal(low bool) (int, error) {
+	if !low {
+		return p.pick()
+	}
+	for range 200 {
+		port := 10000 + rand.IntN(32767-10000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // taken
+		}
+		p.held = append(p.held, l)
+		return port, nil
+	}
+	return 0, errors.New("find a free port below 32768: none found in 200 tries")
+}
+
 // release frees every port picked, for the services to bind.
 func (p *portPicker) release() {
 	for _, l := range p.held {
@@ -351,10 +407,10 @@ func (p *portPicker) release() {
 	p.held = nil
 }
 
-func portFree(port int) error {
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+func portFree(host string, port int) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
-		return fmt.Errorf("127.0.0.1:%d is in use (another hookflow or temporal running?): %w", port, err)
+		return fmt.Errorf("%s is in use (another hookflow or temporal running?): %w", net.JoinHostPort(host, strconv.Itoa(port)), err)
 	}
 	return l.Close()
 }

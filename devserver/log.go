@@ -25,7 +25,7 @@ func newLogAdapter(l *slog.Logger, quiet *atomic.Bool) log.Logger {
 
 func (a logAdapter) emit(level slog.Level, msg string, tags []tag.Tag) {
 	ctx := context.Background()
-	if a.quiet.Load() || !a.log.Enabled(ctx, level) {
+	if (a.quiet.Load() && level < slog.LevelError+4) || !a.log.Enabled(ctx, level) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, len(tags))
@@ -42,11 +42,13 @@ func (a logAdapter) Error(msg string, tags ...tag.Tag) { a.emit(slog.LevelError,
 func (a logAdapter) DPanic(msg string, tags ...tag.Tag) {
 	a.emit(slog.LevelError, msg, tags)
 }
+// Panic and Fatal end the process, so they are logged even while quiet, with the
+// reason.
 func (a logAdapter) Panic(msg string, tags ...tag.Tag) {
-	a.emit(slog.LevelError, msg, tags)
+	a.emit(slog.LevelError+4, msg, tags)
 	panic(msg)
 }
 func (a logAdapter) Fatal(msg string, tags ...tag.Tag) {
-	a.emit(slog.LevelError, msg, tags)
+	a.emit(slog.LevelError+4, msg, tags)
 	panic(msg)
 }

@@ -53,6 +53,10 @@ type Config struct {
 	// TemporalUIURL is linked from delivery details; dev sets it to its embedded UI.
 	TemporalUIURL string
 
+	// TemporalServer configures `hookflow temporal`, a Temporal server on PostgreSQL
+	// listening on TemporalAddress (its UI on UIPort of the same host, unless NoUI).
+	TemporalServer TemporalServerConfig
+
 	// RateLimit is the API's limit of requests per second per API key (and for the
 	// admin token), in bursts of up to RateBurst; 0 means no limit.
 	RateLimit int
@@ -90,6 +94,21 @@ type Config struct {
 	LogLevel  string
 }
 
+// TemporalServerConfig is the PostgreSQL store of `hookflow temporal`.
+type TemporalServerConfig struct {
+	// DatabaseURL names the executions database (created when missing).
+	DatabaseURL string
+	// VisibilityDatabase is the visibility database's name (default: the executions
+	// database's + "_visibility").
+	VisibilityDatabase string
+	// MaxConns, MaxIdleConns and VisibilityMaxConns size the pools that each of the
+	// server's four services opens: a process holds up to 4 × (MaxConns +
+	// VisibilityMaxConns) connections.
+	MaxConns, MaxIdleConns, VisibilityMaxConns int
+	// HistoryShards is fixed when the database is created.
+	HistoryShards int
+}
+
 // DefaultRetry is Fynd's schedule: 20 attempts within 48 hours. The waits between
 // attempts are 30 s, 1, 2, 4, 8, 16, 32 and 64 minutes, 2 h 8 min, then 4 h ten times:
 // the 20th attempt is made about 44 h 15 min after the first.
@@ -122,6 +141,7 @@ func DefaultConfig(cmd string) Config {
 		LogLevel:           "info",
 		Network:            models.NetworkPolicy{RequireHTTPS: true},
 		DBPool:             store.DefaultPool,
+		TemporalServer:     TemporalServerConfig{MaxConns: 8, MaxIdleConns: 4, VisibilityMaxConns: 2, HistoryShards: 4},
 	}
 	if cmd == "dev" || cmd == "bench" {
 		c.LogFormat = "text"
@@ -146,6 +166,12 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.str("HOOKFLOW_TEMPORAL_ADDRESS", &c.TemporalAddress)
 	env.str("HOOKFLOW_TEMPORAL_NAMESPACE", &c.TemporalNamespace)
 	env.str("HOOKFLOW_TEMPORAL_UI_URL", &c.TemporalUIURL)
+	env.str("HOOKFLOW_TEMPORAL_DATABASE_URL", &c.TemporalServer.DatabaseURL)
+	env.str("HOOKFLOW_TEMPORAL_VISIBILITY_DATABASE", &c.TemporalServer.VisibilityDatabase)
+	env.integer("HOOKFLOW_TEMPORAL_DB_MAX_CONNS", &c.TemporalServer.MaxConns)
+	env.integer("HOOKFLOW_TEMPORAL_DB_MAX_IDLE_CONNS", &c.TemporalServer.MaxIdleConns)
+	env.integer("HOOKFLOW_TEMPORAL_VISIBILITY_DB_MAX_CONNS", &c.TemporalServer.VisibilityMaxConns)
+	env.integer("HOOKFLOW_TEMPORAL_HISTORY_SHARDS", &c.TemporalServer.HistoryShards)
 	env.str("HOOKFLOW_SMTP_ADDR", &c.SMTPAddr)
 	env.str("HOOKFLOW_SMTP_FROM", &c.SMTPFrom)
 	env.str("HOOKFLOW_SMTP_USERNAME", &c.SMTPUsername)
@@ -183,6 +209,16 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 		fs.BoolVar(&c.Memory, "memory", c.Memory, "keep all state in memory (lost on exit)")
 		fs.IntVar(&c.TemporalPort, "temporal-port", c.TemporalPort, "embedded Temporal frontend port (0: any free port)")
 		fs.IntVar(&c.UIPort, "ui-port", c.UIPort, "embedded Temporal UI port (0: any free port)")
+	case "temporal":
+		fs.StringVar(&c.TemporalAddress, "temporal-address", c.TemporalAddress, "host:port the Temporal frontend listens on; the host must be an IP address (env HOOKFLOW_TEMPORAL_ADDRESS)")
+		fs.IntVar(&c.UIPort, "ui-port", c.UIPort, "Temporal UI port, on the frontend's host")
+		fs.BoolVar(&c.NoUI, "no-ui", c.NoUI, "do not serve Temporal UI")
+		fs.StringVar(&c.TemporalServer.DatabaseURL, "database-url", c.TemporalServer.DatabaseURL, "Temporal's executions database, postgres://user:pass@host:5432/temporal (env HOOKFLOW_TEMPORAL_DATABASE_URL); created when missing")
+		fs.StringVar(&c.TemporalServer.VisibilityDatabase, "visibility-database", c.TemporalServer.VisibilityDatabase, "Temporal's visibility database on the same server (env HOOKFLOW_TEMPORAL_VISIBILITY_DATABASE; default: <database>_visibility)")
+		fs.IntVar(&c.TemporalServer.MaxConns, "db-max-conns", c.TemporalServer.MaxConns, "executions store connections per Temporal service (env HOOKFLOW_TEMPORAL_DB_MAX_CONNS); the process holds up to 4 × (this + --visibility-db-max-conns)")
+		fs.IntVar(&c.TemporalServer.MaxIdleConns, "db-max-idle-conns", c.TemporalServer.MaxIdleConns, "idle executions store connections kept per service (env HOOKFLOW_TEMPORAL_DB_MAX_IDLE_CONNS)")
+		fs.IntVar(&c.TemporalServer.VisibilityMaxConns, "visibility-db-max-conns", c.TemporalServer.VisibilityMaxConns, "visibility store connections per Temporal service (env HOOKFLOW_TEMPORAL_VISIBILITY_DB_MAX_CONNS)")
+		fs.IntVar(&c.TemporalServer.HistoryShards, "history-shards", c.TemporalServer.HistoryShards, "history shards, fixed when the database is created (env HOOKFLOW_TEMPORAL_HISTORY_SHARDS)")
 	case "worker", "api", "migrate":
 		fs.StringVar(&c.TemporalAddress, "temporal-address", c.TemporalAddress, "Temporal frontend host:port (env HOOKFLOW_TEMPORAL_ADDRESS)")
 		fs.StringVar(&c.TemporalNamespace, "temporal-namespace", c.TemporalNamespace, "Temporal namespace (env HOOKFLOW_TEMPORAL_NAMESPACE)")
@@ -242,6 +278,9 @@ func (c *Config) Validate(cmd string) error {
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
 		add("the database URL must start with postgres:// or sqlite:")
 	}
+	if cmd == "temporal" {
+		c.validateTemporalServer(add)
+	}
 	if err := c.DBPool.Validate(); err != nil {
 		add("%v", err)
 	}
@@ -289,6 +328,32 @@ func (c *Config) Validate(cmd string) error {
 		return errors.New(strings.Join(problems, "\n"))
 	}
 	return nil
+}
+
+// validateTemporalServer checks the settings of `hookflow temporal`.
+func (c *Config) validateTemporalServer(add func(format string, args ...any)) {
+	ts := c.TemporalServer
+	if ts.DatabaseURL == "" {
+		add("HOOKFLOW_TEMPORAL_DATABASE_URL (or --database-url) is required, e.g. postgres://temporal:secret@127.0.0.1:5432/temporal")
+	} else if !strings.HasPrefix(ts.DatabaseURL, "postgres://") && !strings.HasPrefix(ts.DatabaseURL, "postgresql://") {
+		add("HOOKFLOW_TEMPORAL_DATABASE_URL must start with postgres://")
+	}
+	host, port, err := net.SplitHostPort(c.TemporalAddress)
+	if err == nil {
+		_, err = netip.ParseAddr(host)
+	}
+	if n, perr := strconv.Atoi(port); err == nil && (perr != nil || n < 1 || n > 65535) {
+		err = errors.New("bad port")
+	}
+	if err != nil {
+		add("HOOKFLOW_TEMPORAL_ADDRESS (--temporal-address) must be ip:port to listen on, e.g. 127.0.0.1:7233 (got %q)", c.TemporalAddress)
+	}
+	if ts.MaxConns < 1 || ts.MaxIdleConns < 0 || ts.MaxIdleConns > ts.MaxConns || ts.VisibilityMaxConns < 1 {
+		add("HOOKFLOW_TEMPORAL_DB_MAX_CONNS and HOOKFLOW_TEMPORAL_VISIBILITY_DB_MAX_CONNS must be ≥ 1, HOOKFLOW_TEMPORAL_DB_MAX_IDLE_CONNS between 0 and HOOKFLOW_TEMPORAL_DB_MAX_CONNS")
+	}
+	if ts.HistoryShards < 1 || ts.HistoryShards > 1024 {
+		add("HOOKFLOW_TEMPORAL_HISTORY_SHARDS must be between 1 and 1024")
+	}
 }
 
 func generateToken() string {

@@ -5,6 +5,7 @@
 //	hookflow worker    the Temporal worker, against an external Temporal and PostgreSQL
 //	hookflow api       the REST API, against an external Temporal and PostgreSQL
 //	hookflow migrate   create or update the schema; register Temporal search attributes
+//	hookflow temporal  a Temporal server (and UI) on PostgreSQL, for deployments without one
 //	hookflow emit      send one event (payload from a file or stdin)
 //	hookflow apikey    create, list and revoke API keys
 //	hookflow installation  install extensions on companies, list and remove installations
@@ -53,6 +54,7 @@ commands:
   worker    run the Temporal worker (external Temporal and PostgreSQL)
   api       run the REST API (external Temporal and PostgreSQL)
   migrate   create or update the database schema and Temporal search attributes
+  temporal  run a Temporal server on PostgreSQL (for deployments without a Temporal of their own)
   emit      send one event through the API
   apikey    create, list or revoke API keys
   installation  install an extension on a company, list or remove installations
@@ -72,6 +74,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServer(ctx, cmd, rest, stdout, stderr, getenv)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr, getenv)
+	case "temporal":
+		return runTemporal(ctx, rest, stdout, stderr, getenv)
 	case "emit":
 		return runEmit(ctx, rest, stdin, stdout, stderr, getenv)
 	case "apikey":
