@@ -44,6 +44,12 @@ type benchOptions struct {
 	JSON         bool
 	Timeout      time.Duration
 	CPUProfile   string
+	// Topology is "dev" (one process: embedded Temporal on SQLite, worker and API) or
+	// "postgres" (Temporal on PostgreSQL, the API apart from Workers worker processes'
+	// worth of workers, as deployed).
+	Topology   string
+	Workers    int
+	TemporalDB string // the PostgreSQL server for the postgres topology's Temporal
 
 	// company receives the events of one measurement: each has its own, so that
 	// measurements sharing an external database do not see each other's subscribers.
@@ -96,12 +102,27 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fs.BoolVar(&o.JSON, "json", false, "print one JSON object instead of the table")
 		fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up waiting for deliveries after this long")
 		fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the Hookflow phase to this file")
+		fs.StringVar(&o.Topology, "topology", "dev", "dev (one process: embedded Temporal on SQLite, worker and API) or postgres (a Temporal server on PostgreSQL, the API without a worker, --workers workers; needs --database-url postgres://… and --temporal-database-url)")
+		fs.IntVar(&o.Workers, "workers", 1, "workers of the postgres topology")
+		fs.StringVar(&o.TemporalDB, "temporal-database-url", getenv("HOOKFLOW_TEMPORAL_DATABASE_URL"), "PostgreSQL server for the postgres topology's Temporal, postgres://user:pass@host:5432/; each measurement gets new databases there, dropped after (env HOOKFLOW_TEMPORAL_DATABASE_URL)")
 	})
 	if err != nil {
 		return err
 	}
 	if o.Subscribers < 1 || o.Events < 1 || o.FilterPass <= 0 || o.FilterPass > 1 || o.FailFirstPct < 0 || o.FailFirstPct > 100 || o.Senders < 1 {
 		return usageError{errors.New("subscribers and events must be ≥ 1, filter-pass in (0, 1], fail-first-pct in [0, 100], senders ≥ 1")}
+	}
+	switch o.Topology {
+	case "dev":
+	case "postgres":
+		if !strings.HasPrefix(cfg.DatabaseURL, "postgres") || !strings.HasPrefix(o.TemporalDB, "postgres") {
+			return usageError{errors.New("--topology postgres needs --database-url postgres://… (HOOKFLOW_DATABASE_URL) and --temporal-database-url postgres://… (HOOKFLOW_TEMPORAL_DATABASE_URL)")}
+		}
+		if o.Workers < 1 || o.Workers > 16 {
+			return usageError{errors.New("--workers must be between 1 and 16")}
+		}
+	default:
+		return usageError{fmt.Errorf("--topology must be dev or postgres (got %q)", o.Topology)}
 	}
 	loadedMode := cfg.DeliveryMode
 	dir, err := os.MkdirTemp("", "hookflow-bench-")
@@ -139,6 +160,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 			return nil, err
+		}
+		if o.Topology == "postgres" {
+			return startPostgresTopology(ctx, c, o, stacks, log)
 		}
 		m := NewMain(c, Parts{EmbeddedTemporal: getenv("HOOKFLOW_TEMPORAL_ADDRESS") == "", Worker: true, API: true}, log)
 		if err := m.Start(ctx); err != nil {
@@ -282,9 +306,9 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		}
 		defer pprof.StopCPUProfile()
 	}
-	m.Store().CountStatementKinds()
-	statements0, kinds0 := m.Store().Statements(), m.Store().StatementKinds()
-	cpu0 := cpuTime()
+	countStatementKinds(m)
+	statements0, kinds0 := statements(m)
+	cpu0, pg0 := cpuTime(), postgresCPU()
 	start := time.Now()
 	err := forEach(ctx, o.Events, o.Senders, o.Rate, func(i int) error {
 		id := prefix + "-" + strconv.Itoa(i)
@@ -322,6 +346,11 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		time.Sleep(20 * time.Millisecond)
 	}
 	cpu := cpuTime() - cpu0
+	if m.Store().Dialect() == "postgres" {
+		// PostgreSQL's work is the deployment's too: a dev stack on SQLite does it in
+		// this process.
+		cpu += postgresCPU() - pg0
+	}
 	rc.mu.Lock()
 	got, dups, last := len(rc.seen), rc.duplicates, rc.last
 	rc.mu.Unlock()
@@ -338,9 +367,10 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 	if got > 0 {
 		rep.CPUSecondsPer1000 = round3(cpu.Seconds() / float64(got) * 1000)
 		// Filtered deliveries cost statements too: divide by every delivery made.
-		rep.SQLStatementsPerDeliv = round3(float64(m.Store().Statements()-statements0) / float64(o.Events*o.Subscribers))
+		statements1, kinds1 := statements(m)
+		rep.SQLStatementsPerDeliv = round3(float64(statements1-statements0) / float64(o.Events*o.Subscribers))
 		rep.SQLByKindPerDelivery = map[string]float64{}
-		for k, n := range m.Store().StatementKinds() {
+		for k, n := range kinds1 {
 			if d := n - kinds0[k]; d > 0 {
 				rep.SQLByKindPerDelivery[k] = round3(float64(d) / float64(o.Events*o.Subscribers))
 			}

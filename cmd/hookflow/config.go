@@ -231,6 +231,9 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 		fs.DurationVar(&c.DBPool.MaxLifetime, "db-conn-max-lifetime", c.DBPool.MaxLifetime, "close an application database connection this long after it opened; 0: never (env HOOKFLOW_DB_CONN_MAX_LIFETIME)")
 		fs.DurationVar(&c.DBPool.MaxIdleTime, "db-conn-max-idle-time", c.DBPool.MaxIdleTime, "close an application database connection unused this long; 0: never (env HOOKFLOW_DB_CONN_MAX_IDLE_TIME)")
 	}
+	if cmd == "bench" {
+		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "application database URL (env HOOKFLOW_DATABASE_URL; default: an SQLite file per measurement)")
+	}
 	if cmd == "dev" || cmd == "api" {
 		fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (env HOOKFLOW_HTTP_ADDR)")
 		fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "admin token (env HOOKFLOW_ADMIN_TOKEN; dev generates one when empty)")

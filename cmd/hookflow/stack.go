@@ -44,6 +44,10 @@ type Main struct {
 	transforms  *transform.Engine
 	httpServers []*http.Server
 	apiURL      string
+	// peers are the other processes' worth of a bench topology that this Main stands
+	// for (see startPostgresTopology): closed with it, their statements counted with its.
+	peers   []*Main
+	closers []func()
 }
 
 // Parts selects what a Main runs.
@@ -229,6 +233,14 @@ func (m *Main) Close() {
 		m.temporal.Stop()
 		m.temporal = nil
 	}
+	for _, p := range m.peers {
+		p.Close()
+	}
+	m.peers = nil
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		m.closers[i]()
+	}
+	m.closers = nil
 }
 
 // tuneGC gives the Go garbage collector more room in a process that embeds the
