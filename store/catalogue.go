@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/hookflow/hookflow/models"
@@ -68,9 +69,9 @@ func sampleShipment(status string) string {
 		`"bags":[{"item_id":7501,"quantity":1}],"eta":"2024-05-05","updated_at":"2024-05-03T14:00:00Z"}`, status)
 }
 
-// seedCatalogue inserts the shipped catalogue entries that are missing; entries an
-// operator edited are left alone.
-func (s *Store) seedCatalogue(ctx context.Context) error {
+// seedCatalogue inserts the shipped catalogue entries that are missing through db (Migrate's
+// transaction); entries an operator edited are left alone.
+func seedCatalogue(db *gorm.DB) error {
 	rows := make([]models.EventType, 0, len(catalogue))
 	for _, c := range catalogue {
 		slug, err := models.ParseSlug(c.slug)
@@ -82,7 +83,7 @@ func (s *Store) seedCatalogue(ctx context.Context) error {
 			DisplayName: c.display, Description: c.description, SamplePayload: models.JSON(c.sample),
 		})
 	}
-	return s.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "slug"}}, DoNothing: true}).Create(&rows).Error
+	return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "slug"}}, DoNothing: true}).Create(&rows).Error
 }
 
 // ListEventTypes returns the event catalogue ordered by slug.

@@ -11,22 +11,90 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// Migrate creates or updates the schema and seeds the event catalogue. It is idempotent.
+// Migrate creates or updates the schema and seeds the event catalogue. It is idempotent,
+// and safe to call from several processes at once on one database: the migrations run
+// one at a time, each in one transaction, so that the second finds the schema the first
+// made. A migration that fails leaves the schema as it was (DDL is transactional on both
+// databases).
+//
+// They must be serialized because GORM's AutoMigrate checks what exists (HasTable,
+// HasColumn, HasIndex) before it creates it: two migrations that check at the same moment
+// both try to create the same table, and one fails ("relation already exists", or a
+// duplicate key in pg_type). So the transaction takes a lock first and holds it to the
+// end:
+//   - on PostgreSQL a transaction-scoped advisory lock (pg_advisory_xact_lock), since
+//     DDL takes no lock that would order such checks. The commit or rollback releases
+//     it, and so does the server when the connection drops: a migrate that dies mid-way
+//     never leaves it held. A session lock would also work, taken and released on one
+//     dedicated connection, but the statements of the migration would run on other
+//     connections of the pool, outside any transaction, and a failure half-way would
+//     leave half a schema.
+//   - on SQLite the database's write lock: the store's transactions begin IMMEDIATE (see
+//     sqliteDataSource), so a second process's migration waits at BEGIN (busy_timeout)
+//     until the first commits. A process has one write connection, so within it there
+//     is nothing to race.
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
-	if err := db.AutoMigrate(&models.EventType{}, &models.Subscriber{}, &models.SubscriberEvent{}, &models.Event{},
+	if s.dialect == "sqlite" {
+		return migrateSQLite(db, s.migrate)
+	}
+	return db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(migrateLockSQL).Error; err != nil {
+			return fmt.Errorf("take the migration lock: %w", err)
+		}
+		return s.migrate(tx)
+	})
+}
+
+// migrateSQLite runs migrate in a transaction with foreign keys off, as SQLite's procedure
+// for schema changes asks: GORM changes a column's type by copying the table into a new
+// one and dropping the old, which with foreign keys on would delete (or refuse to drop)
+// the rows that reference it. The pragma is a no-op inside a transaction, so it is set on
+// the connection before the transaction begins and set back after it ends; the
+// references are checked before the commit instead.
+func migrateSQLite(db *gorm.DB, migrate func(tx *gorm.DB) error) error {
+	return db.Connection(func(conn *gorm.DB) error {
+		if err := conn.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+			return fmt.Errorf("migrate schema: turn foreign keys off: %w", err)
+		}
+		defer conn.Exec("PRAGMA foreign_keys = ON")
+		return conn.Transaction(func(tx *gorm.DB) error {
+			if err := migrate(tx); err != nil {
+				return err
+			}
+			var violations []map[string]any
+			if err := tx.Raw("PRAGMA foreign_key_check").Scan(&violations).Error; err != nil {
+				return fmt.Errorf("migrate schema: check foreign keys: %w", err)
+			}
+			if len(violations) > 0 {
+				return fmt.Errorf("migrate schema: %d rows break foreign keys, e.g. %v", len(violations), violations[0])
+			}
+			return nil
+		})
+	})
+}
+
+// migrate is Migrate's work, in tx.
+func (s *Store) migrate(tx *gorm.DB) error {
+	if err := tx.AutoMigrate(&models.EventType{}, &models.Subscriber{}, &models.SubscriberEvent{}, &models.Event{},
 		&models.Delivery{}, &models.Attempt{}, &models.APIKey{}, &models.Notification{}, &models.RetryJob{}, &models.AttemptStat{},
 		&models.Installation{}, &schemaMigration{}); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
-	if err := s.migrateTenancy(ctx); err != nil {
+	if err := s.migrateTenancy(tx); err != nil {
 		return fmt.Errorf("migrate tenancy: %w", err)
 	}
-	if err := s.seedCatalogue(ctx); err != nil {
+	if err := seedCatalogue(tx); err != nil {
 		return fmt.Errorf("seed event catalogue: %w", err)
 	}
 	return nil
 }
+
+// migrateLockSQL takes the advisory lock that serializes migrations on PostgreSQL. Its
+// key is Hookflow's migration and the schema being migrated (the first of search_path
+// that exists), so that deployments, or tests, in different schemas of one database do
+// not wait for each other.
+const migrateLockSQL = "SELECT pg_advisory_xact_lock(hashtext('hookflow migrate'), hashtext(coalesce(current_schema(), '')))"
 
 // schemaMigration records a data migration that ran, so that it runs once: a backfill
 // that ran again would undo what users did since (an installation removed on purpose).
@@ -37,26 +105,25 @@ type schemaMigration struct {
 
 func (schemaMigration) TableName() string { return "schema_migrations" }
 
-// runOnce runs a data migration in a transaction unless it ran before.
-func (s *Store) runOnce(ctx context.Context, name string, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&schemaMigration{Name: name, AppliedAt: s.Now()})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return nil // applied before
-		}
-		return fn(tx)
-	})
+// runOnce runs a data migration in tx, Migrate's transaction, unless it ran before; the
+// record that it ran commits with its changes.
+func (s *Store) runOnce(tx *gorm.DB, name string, fn func(tx *gorm.DB) error) error {
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&schemaMigration{Name: name, AppliedAt: s.Now()})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil // applied before
+	}
+	return fn(tx)
 }
 
 // migrateTenancy brings a database from before installations and key scopes: every
 // (organization, extension, company) with a subscriber gets an installation, so that
 // existing subscribers keep receiving events, and ingest keys become platform keys,
 // which may send for every company as they did.
-func (s *Store) migrateTenancy(ctx context.Context) error {
-	return s.runOnce(ctx, "2026-12-installations", func(tx *gorm.DB) error {
+func (s *Store) migrateTenancy(tx *gorm.DB) error {
+	return s.runOnce(tx, "2026-12-installations", func(tx *gorm.DB) error {
 		var rows []models.Installation
 		if err := tx.Model(&models.Subscriber{}).Distinct("company_id", "organization_id", "extension_id").
 			Order("company_id, organization_id, extension_id").Scan(&rows).Error; err != nil {

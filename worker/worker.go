@@ -1,13 +1,9 @@
 // Package worker builds Hookflow's Temporal worker: it registers the workflows and the
-// activities under the names package workflows uses, on workflows.TaskQueue.
+// activities under the names package workflows uses, on workflows.TaskQueue. It also
+// prepares the namespace the worker runs in (EnsureNamespace, RegisterSearchAttributes).
 package worker
 
 import (
-	"context"
-	"fmt"
-
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -56,35 +52,6 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.BulkRetryWorkflow, workflow.RegisterOptions{Name: workflows.BulkRetryWorkflowName})
 	r.RegisterActivityWithOptions(acts.BulkRetry, activity.RegisterOptions{Name: workflows.ActivityBulkRetry})
 	r.RegisterActivityWithOptions(acts.RetryPolicy, activity.RegisterOptions{Name: workflows.ActivityRetryPolicy})
-}
-
-// RegisterSearchAttributes adds Hookflow's custom search attributes to namespace, skipping
-// those that exist. It is idempotent; `hookflow migrate` and `hookflow dev` call it.
-func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
-	existing, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
-	if err != nil {
-		return fmt.Errorf("list search attributes of namespace %s: %w", namespace, err)
-	}
-	missing := map[string]enumspb.IndexedValueType{}
-	for name, typ := range workflows.SearchAttributes() {
-		if have, ok := existing.GetCustomAttributes()[name]; ok {
-			if have != typ {
-				return fmt.Errorf("search attribute %s exists with type %s, want %s", name, have, typ)
-			}
-			continue
-		}
-		missing[name] = typ
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace: namespace, SearchAttributes: missing,
-	})
-	if err != nil {
-		return fmt.Errorf("add search attributes to namespace %s: %w", namespace, err)
-	}
-	return nil
 }
 
 func orDefault(v, def int) int {

@@ -21,8 +21,10 @@ import (
 	"github.com/hookflow/hookflow/worker"
 )
 
-// runMigrate creates or updates the schema, seeds the event catalogue and registers the
-// Temporal search attributes. It is the one preparation step of a production deployment.
+// runMigrate creates or updates the schema, seeds the event catalogue, creates the
+// Temporal namespace when it is missing and registers the search attributes. It is the
+// one preparation step of a production deployment; it may run again, and several at
+// once, each run changing only what is missing. Each step prints one line.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	cfg, err := loadConfig("migrate", args, stderr, getenv, nil)
 	if err != nil {
@@ -43,6 +45,21 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	defer c.Close()
+	ns, err := worker.EnsureNamespace(ctx, c, cfg.TemporalNamespace, cfg.NamespaceRetention)
+	if err != nil {
+		return err
+	}
+	if ns.Created {
+		fmt.Fprintf(stdout, "temporal namespace %s created (retention %v)\n", ns.Name, ns.Retention)
+	} else {
+		fmt.Fprintf(stdout, "temporal namespace %s exists (retention %v)\n", ns.Name, ns.Retention)
+		if cfg.NamespaceRetentionSet && ns.Retention != cfg.NamespaceRetention {
+			// migrate does not change a namespace it did not create: its retention may
+			// have been chosen by whoever runs the cluster.
+			fmt.Fprintf(stdout, "  the configured retention %v is not applied to an existing namespace; to change it: temporal operator namespace update --namespace %s --retention %v\n",
+				cfg.NamespaceRetention, ns.Name, cfg.NamespaceRetention)
+		}
+	}
 	if err := worker.RegisterSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hookflow/hookflow/apiserver"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/worker"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -50,6 +51,11 @@ type Config struct {
 	// migrate).
 	TemporalAddress   string
 	TemporalNamespace string
+	// NamespaceRetention is the retention migrate gives the namespace when it creates it
+	// (worker.DefaultNamespaceRetention unless configured); NamespaceRetentionSet says it
+	// was configured, so that migrate points out an existing namespace's other retention.
+	NamespaceRetention    time.Duration
+	NamespaceRetentionSet bool
 	// TemporalUIURL is linked from delivery details; dev sets it to its embedded UI.
 	TemporalUIURL string
 
@@ -130,6 +136,7 @@ func DefaultConfig(cmd string) Config {
 		UIPort:             8233,
 		TemporalAddress:    "127.0.0.1:7233",
 		TemporalNamespace:  "default",
+		NamespaceRetention: worker.DefaultNamespaceRetention,
 		Retry:              DefaultRetry,
 		DeliveryMode:       workflows.ModeChild,
 		ReleaseConcurrency: 1,
@@ -241,6 +248,25 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	if cmd == "dev" || cmd == "worker" || cmd == "bench" {
 		fs.StringVar(&c.DeliveryMode, "mode", c.DeliveryMode, "delivery mode: child (a workflow per delivery) or inline-first (first attempts inside the event workflow); bench also takes both (env HOOKFLOW_DELIVERY_MODE)")
 	}
+	if cmd == "migrate" {
+		// Read here rather than above: it is migrate's setting only, and the others must
+		// not fail on a value meant for it.
+		if v := getenv("HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION: %q is not a duration (e.g. 72h, 720h)", v)
+			}
+			c.NamespaceRetention, c.NamespaceRetentionSet = d, true
+		}
+		fs.Func("namespace-retention", "retention of the Temporal namespace when migrate creates it, a Go `duration` of at least 24h (env HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION; default 72h)", func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration (e.g. 72h, 720h)", v)
+			}
+			c.NamespaceRetention, c.NamespaceRetentionSet = d, true
+			return nil
+		})
+	}
 	if cmd == "worker" {
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "where the worker serves /metrics (env HOOKFLOW_METRICS_ADDR; empty: nowhere)")
 	}
@@ -274,6 +300,9 @@ func (c *Config) Validate(cmd string) error {
 		if c.TemporalAddress == "" {
 			add("HOOKFLOW_TEMPORAL_ADDRESS (or --temporal-address) is required")
 		}
+	}
+	if cmd == "migrate" && c.NamespaceRetention < worker.MinNamespaceRetention {
+		add("HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION (or --namespace-retention) must be at least 24h, Temporal's minimum (got %v)", c.NamespaceRetention)
 	}
 	if (cmd == "dev" || cmd == "api" || cmd == "bench") && len(c.AdminToken) < 16 {
 		add("the admin token must be at least 16 characters (HOOKFLOW_ADMIN_TOKEN or --admin-token)")

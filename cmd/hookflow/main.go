@@ -4,7 +4,7 @@
 //	hookflow dev       everything in one process: embedded Temporal + UI, SQLite, worker, API
 //	hookflow worker    the Temporal worker, against an external Temporal and PostgreSQL
 //	hookflow api       the REST API, against an external Temporal and PostgreSQL
-//	hookflow migrate   create or update the schema; register Temporal search attributes
+//	hookflow migrate   create or update the schema; create the Temporal namespace; register search attributes
 //	hookflow temporal  a Temporal server (and UI) on PostgreSQL, for deployments without one
 //	hookflow emit      send one event (payload from a file or stdin)
 //	hookflow apikey    create, list and revoke API keys
@@ -53,7 +53,7 @@ commands:
   dev       run everything in one process (embedded Temporal + UI, SQLite, worker, API)
   worker    run the Temporal worker (external Temporal and PostgreSQL)
   api       run the REST API (external Temporal and PostgreSQL)
-  migrate   create or update the database schema and Temporal search attributes
+  migrate   create or update the database schema; create the Temporal namespace and search attributes
   temporal  run a Temporal server on PostgreSQL (for deployments without a Temporal of their own)
   emit      send one event through the API
   apikey    create, list or revoke API keys

@@ -258,8 +258,9 @@ func tuneGC() {
 	}
 }
 
-// dialTemporal connects to the Temporal frontend, retrying for a while: in compose the
-// server may still be starting.
+// dialTemporal connects to the Temporal frontend and waits until it reports itself
+// healthy, retrying for up to a minute: in compose the server may still be starting (a
+// frontend accepts connections, and answers GetSystemInfo, before it serves).
 func dialTemporal(ctx context.Context, cfg Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -271,7 +272,10 @@ func dialTemporal(ctx context.Context, cfg Config, log *slog.Logger, mh client.M
 			MetricsHandler: mh,
 		})
 		if err == nil {
-			return c, nil
+			if err = checkHealth(ctx, c); err == nil {
+				return c, nil
+			}
+			c.Close()
 		}
 		select {
 		case <-ctx.Done():
@@ -279,4 +283,13 @@ func dialTemporal(ctx context.Context, cfg Config, log *slog.Logger, mh client.M
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// checkHealth asks the frontend's gRPC health service whether it serves, giving it a few
+// seconds to answer.
+func checkHealth(ctx context.Context, c client.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+	return err
 }
