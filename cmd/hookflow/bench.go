@@ -203,7 +203,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		progress("measuring Hookflow in %s mode (%d events × %d subscribers)…", mode, o.Events, o.Subscribers)
 		rep := benchReport{Mode: mode, Subscribers: o.Subscribers, Events: o.Events, Store: m.Store().Dialect(), LatencyMS: map[string]float64{}}
 		rc.reset()
-		o.company = int64(stacks)
+		// Unique across runs too, for an external database kept from an earlier run.
+		o.company = time.Now().Unix()%10_000_000*100 + int64(stacks)
 		o.subscribers, err = benchSubscribers(ctx, m, o, rc.url)
 		if err == nil {
 			err = benchHookflow(ctx, m, o, rc, accepted, &rep)
