@@ -42,6 +42,7 @@ func (a logAdapter) Error(msg string, tags ...tag.Tag) { a.emit(slog.LevelError,
 func (a logAdapter) DPanic(msg string, tags ...tag.Tag) {
 	a.emit(slog.LevelError, msg, tags)
 }
+
 // Panic and Fatal end the process, so they are logged even while quiet, with the
 // reason.
 func (a logAdapter) Panic(msg string, tags ...tag.Tag) {
