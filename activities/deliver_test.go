@@ -133,9 +133,17 @@ func newDeliveryFixture(t *testing.T, db storetest.Database, rc *receiver) *deli
 		t.Fatalf("plan: %v %+v", err, planned)
 	}
 	fs := &flakyStore{Store: s, failNext: map[string]bool{}}
+	acts, env := newDeliverEnv(t, fs, 0)
+	return &deliveryFixture{store: fs, acts: acts, env: env, deliveryID: planned[0].DeliveryID, eventRowID: ev.ID}
+}
+
+// newDeliverEnv returns the activities on st (dbWait 0: the default bound) and an
+// activity environment running their Deliver.
+func newDeliverEnv(t *testing.T, st activities.Store, dbWait time.Duration) (*activities.Activities, *testsuite.TestActivityEnvironment) {
+	t.Helper()
 	acts, err := activities.New(activities.Deps{
-		Store: fs, Sender: webhook.NewClient(webhook.ClientOptions{Policy: models.NetworkPolicy{AllowLoopback: true}}),
-		Transform: transform.NewEngine(transform.Limits{}), Retry: deliverPolicy,
+		Store: st, Sender: webhook.NewClient(webhook.ClientOptions{Policy: models.NetworkPolicy{AllowLoopback: true}}),
+		Transform: transform.NewEngine(transform.Limits{}), Retry: deliverPolicy, DBWait: dbWait,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +152,7 @@ func newDeliveryFixture(t *testing.T, db storetest.Database, rc *receiver) *deli
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(acts.Deliver)
-	return &deliveryFixture{store: fs, acts: acts, env: env, deliveryID: planned[0].DeliveryID, eventRowID: ev.ID}
+	return acts, env
 }
 
 // deliver runs one try of the Deliver activity, as the series' activity would.

@@ -4,22 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"log/slog"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/testsuite"
 
-	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
-	"github.com/hookflow/hookflow/transform"
-	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -27,19 +20,8 @@ import (
 // waiting for the database.
 func (f *deliveryFixture) onStore(t *testing.T, st *store.Store, dbWait time.Duration) *deliveryFixture {
 	t.Helper()
-	acts, err := activities.New(activities.Deps{
-		Store: st, Sender: webhook.NewClient(webhook.ClientOptions{Policy: models.NetworkPolicy{AllowLoopback: true}}),
-		Transform: transform.NewEngine(transform.Limits{}), Retry: deliverPolicy, DBWait: dbWait,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
-	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(acts.Deliver)
 	g := *f
-	g.acts, g.env = acts, env
+	g.acts, g.env = newDeliverEnv(t, st, dbWait)
 	return &g
 }
 
@@ -133,6 +115,26 @@ func TestDeliverOnADryPool(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = limited.Close() })
 		g := f.onStore(t, limited, 2*time.Second)
+		// A backend ends a moment after its client closes it: wait until the role's
+		// connections are down to want.
+		waitRoleConns := func(want int) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				var n int
+				if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE usename = $1", role).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n <= want {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("role %s still has %d connections, want %d", role, n, want)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		waitRoleConns(0) // the store's start-up ping
 		// Another client takes the role's one connection.
 		other, err := pgx.Connect(ctx, roleURL)
 		if err != nil {
@@ -146,6 +148,7 @@ func TestDeliverOnADryPool(t *testing.T) {
 			t.Fatalf("receiver got %d requests while connections were refused, want 0", n)
 		}
 		_ = other.Close(ctx)
+		waitRoleConns(0)
 		res, err := g.deliver(0)
 		if err != nil || res.Outcome != workflows.OutcomeSucceeded || res.Attempt != 1 {
 			t.Fatalf("Deliver once connections are accepted again = %+v, %v; want succeeded at attempt 1", res, err)
