@@ -48,10 +48,18 @@ func (s stray) String() string {
 // test's own deliveries is another matter, a product bug, which the tests check apart.)
 func reportStrays(t *testing.T, receiver string, strays []stray) {
 	t.Helper()
+	failing := 0
 	for _, s := range strays {
 		t.Logf("stray request at %s: %s", receiver, s)
+		// An HTTP/2 connection preface ("PRI *") is a gRPC client of another test's
+		// stopped Temporal server redialling a port the kernel has since handed to this
+		// receiver: it is no webhook request (Hookflow POSTs over HTTP/1.1 or TLS), so it
+		// says nothing about where deliveries go. It is logged, not failed.
+		if s.Method != "PRI" {
+			failing++
+		}
 	}
-	if len(strays) > 0 {
-		t.Errorf("%s got %d requests that are none of this test's deliveries (logged above): they came from another process, not from this test's hookflow", receiver, len(strays))
+	if failing > 0 {
+		t.Errorf("%s got %d requests that are none of this test's deliveries (logged above): they came from another process, not from this test's hookflow", receiver, failing)
 	}
 }
