@@ -1,12 +1,16 @@
 package main_test
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"go.temporal.io/server/common/dynamicconfig"
 	"gopkg.in/yaml.v3"
+
+	"github.com/hookflow/hookflow/devserver"
 
 	main "github.com/hookflow/hookflow/cmd/hookflow"
 )
@@ -125,6 +129,7 @@ func TestREADMESettingsExist(t *testing.T) {
 		return false
 	}
 	rows := 0
+	listed := map[string]bool{}
 	for _, line := range strings.Split(table, "\n") {
 		cells := strings.Split(line, "|")
 		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") && !strings.HasPrefix(strings.TrimSpace(cells[2]), "`") {
@@ -132,6 +137,7 @@ func TestREADMESettingsExist(t *testing.T) {
 		}
 		rows++
 		for _, v := range regexp.MustCompile("`(HOOKFLOW_[A-Z_]+)`").FindAllStringSubmatch(cells[1], -1) {
+			listed[v[1]] = true
 			if !read[v[1]] {
 				t.Errorf("README lists %s, which no command reads", v[1])
 			}
@@ -144,5 +150,56 @@ func TestREADMESettingsExist(t *testing.T) {
 	}
 	if rows < 10 {
 		t.Errorf("read %d rows of the configuration table, want its settings", rows)
+	}
+	// The other way round: every variable a server command reads is documented.
+	for _, c := range []string{"dev", "worker", "api", "migrate", "temporal"} {
+		for v := range main.EnvNames(c) {
+			if !listed[v] {
+				t.Errorf("hookflow %s reads %s, which README's configuration table does not list", c, v)
+			}
+		}
+	}
+}
+
+// TestComposeDynamicConfig checks the compose stack's Temporal dynamic configuration
+// against the server go.mod builds: every key is one the server knows, with a value it
+// accepts, and the settings are those `hookflow temporal` runs its own server with, so
+// that both production shapes behave alike.
+func TestComposeDynamicConfig(t *testing.T) {
+	raw, err := os.ReadFile("../../docker/dynamicconfig/hookflow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := dynamicconfig.LoadYamlFile(raw)
+	if err := loaded.Err(); err != nil {
+		t.Fatalf("docker/dynamicconfig/hookflow.yaml: %v", err)
+	}
+	for _, w := range loaded.Warnings {
+		t.Errorf("docker/dynamicconfig/hookflow.yaml: %v", w)
+	}
+	want := devserver.DefaultDynamicConfig()
+	got := map[string]any{}
+	for k, cvs := range loaded.Map {
+		if len(cvs) != 1 || cvs[0].Constraints != (dynamicconfig.Constraints{}) {
+			t.Errorf("%s: want one unconstrained value, got %+v", k, cvs)
+			continue
+		}
+		got[k.String()] = cvs[0].Value
+	}
+	for k, v := range want {
+		if g, ok := got[strings.ToLower(k)]; !ok {
+			t.Errorf("compose's dynamic configuration lacks %s (hookflow temporal sets %v)", k, v)
+		} else if fmt.Sprint(g) != fmt.Sprint(v) {
+			t.Errorf("compose's dynamic configuration sets %s to %v, hookflow temporal to %v", k, g, v)
+		}
+	}
+	for k := range got {
+		found := false
+		for w := range want {
+			found = found || strings.EqualFold(k, w)
+		}
+		if !found {
+			t.Errorf("compose's dynamic configuration sets %s, which hookflow temporal does not", k)
+		}
 	}
 }
