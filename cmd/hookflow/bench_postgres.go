@@ -113,9 +113,9 @@ func countStatementKinds(m *Main) {
 }
 
 // postgresCPU adds up the CPU time of every PostgreSQL process on this machine (Linux;
-// 0 elsewhere): the server's share of a measurement on a database on this machine. A
-// backend that exits during the measurement takes its share with it, and another
-// user's queries add theirs.
+// 0 elsewhere): the server's share of a measurement on a database on this machine,
+// including backends that have exited (their times are the postmaster's children's);
+// another user's queries add theirs.
 func postgresCPU() time.Duration {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var ticks int64
@@ -133,10 +133,14 @@ func postgresCPU() time.Duration {
 		if len(fields) < 13 {
 			continue
 		}
-		// After the command: state is field 3 of stat(5); utime and stime are 14 and 15.
-		u, _ := strconv.ParseInt(fields[11], 10, 64)
-		s, _ := strconv.ParseInt(fields[12], 10, 64)
-		ticks += u + s
+		// After the command: state is field 3 of stat(5); utime and stime are 14 and 15,
+		// cutime and cstime (reaped children's) 16 and 17. A backend that exits during
+		// the measurement takes its own times with it and leaves them in the
+		// postmaster's children's times, so the sum of all four only grows.
+		for _, i := range []int{11, 12, 13, 14} {
+			t, _ := strconv.ParseInt(fields[i], 10, 64)
+			ticks += t
+		}
 	}
 	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }

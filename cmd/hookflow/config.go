@@ -148,7 +148,7 @@ func DefaultConfig(cmd string) Config {
 		LogLevel:           "info",
 		Network:            models.NetworkPolicy{RequireHTTPS: true},
 		DBPool:             store.DefaultPool,
-		TemporalServer:     TemporalServerConfig{MaxConns: 8, MaxIdleConns: 4, VisibilityMaxConns: 2, HistoryShards: 4},
+		TemporalServer:     TemporalServerConfig{MaxConns: 8, MaxIdleConns: 4, VisibilityMaxConns: 2, HistoryShards: 16},
 	}
 	if cmd == "dev" || cmd == "bench" {
 		c.LogFormat = "text"
