@@ -126,7 +126,8 @@ func (a *Activities) redeliver(ctx context.Context, t models.Tenant, id int64) (
 	switch models.ErrorCode(err) {
 	case "":
 		return true, nil
-	case models.ECONFLICT, models.ENOTFOUND:
+	case models.ECONFLICT, models.ENOTFOUND, models.EGONE:
+		// Under way, purged, or its payload expunged: nothing to redeliver.
 		return false, nil
 	}
 	return false, fmt.Errorf("start redelivery of %d: %w", id, err)

@@ -18,6 +18,7 @@ var errorStatus = map[string]int{
 	models.EFORBIDDEN:     http.StatusForbidden,
 	models.ENOTFOUND:      http.StatusNotFound,
 	models.ECONFLICT:      http.StatusConflict,
+	models.EGONE:          http.StatusGone,
 	models.ETOOLARGE:      http.StatusRequestEntityTooLarge,
 	models.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	models.ERATELIMITED:   http.StatusTooManyRequests,

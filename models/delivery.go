@@ -99,7 +99,7 @@ type Attempt struct {
 type AttemptStat struct {
 	OrganizationID string    `gorm:"size:64;primaryKey"`
 	ExtensionID    string    `gorm:"size:64;primaryKey"`
-	Minute         time.Time `gorm:"primaryKey"`
+	Minute         time.Time `gorm:"primaryKey;index:idx_attempt_stats_minute"`
 	ResponseCode   int       `gorm:"type:integer;primaryKey;autoIncrement:false"`
 	Attempt        int       `gorm:"type:integer;primaryKey;autoIncrement:false"`
 	Count          int64     `gorm:"not null"`

@@ -22,6 +22,7 @@ const (
 	ETOOLARGE      = "too_large"     // the request body or payload exceeds a limit
 	EUNAVAILABLE   = "unavailable"   // a dependency (database, Temporal) cannot be reached now
 	ERATELIMITED   = "rate_limited"  // too many requests for this key
+	EGONE          = "gone"          // the resource existed but its data has been removed by retention
 )
 
 // FieldError names one invalid input field.

@@ -34,6 +34,13 @@ type Event struct {
 	Payload       []byte    `gorm:"not null"`
 	AcceptedAt    time.Time `gorm:"not null;index"`
 	WorkflowID    string    `gorm:"size:300"`
+	// FannedOutAt is when the event's last delivery row was planned: from then on the
+	// event's deliveries are all in the deliveries table, and retention may remove the
+	// event once none is left. Nil while its fan-out runs.
+	FannedOutAt *time.Time
+	// PayloadExpungedAt is when retention removed the payload (Payload is then empty):
+	// the event's metadata stays, but it can no longer be redelivered.
+	PayloadExpungedAt *time.Time
 }
 
 // Limits of an event's fields. Each bounds a column of Event, so that a stored event

@@ -104,10 +104,10 @@ func (s *Store) PlanDeliveries(ctx context.Context, ev *models.Event, after int6
 		subs = subs[:limit]
 		next = subs[len(subs)-1].ID
 	}
-	if len(subs) == 0 {
-		return nil, 0, nil
-	}
 	now := s.Now()
+	if len(subs) == 0 {
+		return nil, 0, dbError(s.markFannedOut(s.db.WithContext(ctx), ev.ID, now), "")
+	}
 	rows := make([]models.Delivery, len(subs))
 	ids := make([]int64, len(subs))
 	for i, sub := range subs {
@@ -129,6 +129,11 @@ func (s *Store) PlanDeliveries(ctx context.Context, ev *models.Event, after int6
 			DoNothing: true,
 		}).CreateInBatches(rows, 500).Error; err != nil {
 			return err
+		}
+		if next == 0 {
+			if err := s.markFannedOut(tx, ev.ID, now); err != nil {
+				return err
+			}
 		}
 		return tx.Model(&models.Delivery{}).Select("id AS delivery_id, subscriber_id, status, workflow_id").
 			Where("event_row_id = ? AND subscriber_id IN ?", ev.ID, ids).Order("subscriber_id").
@@ -421,4 +426,10 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		job.Subscriber.Events = []models.SubscriberEvent{{ID: *r.SeID, SubscriberID: r.SubscriberID, Slug: r.EventSlug, Filters: r.SeFilters, Reducer: r.SeReducer}}
 	}
 	return job, nil
+}
+
+// markFannedOut records that event id's deliveries are all planned (Event.FannedOutAt),
+// in PlanDeliveries' last page.
+func (s *Store) markFannedOut(tx *gorm.DB, id int64, now time.Time) error {
+	return tx.Model(&models.Event{}).Where("id = ? AND fanned_out_at IS NULL", id).Update("fanned_out_at", now).Error
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // WriteAttemptBatch commits recs as one batch of the attempt writer, as if they had
@@ -37,3 +39,6 @@ func SetAttemptWriterTimeout(s *Store, d time.Duration, onTry func(deliveryIDs [
 		onTry(ids)
 	}
 }
+
+// DBForTest returns the write pool (test fixtures and checks of raw rows).
+func DBForTest(s *Store) *gorm.DB { return s.db }

@@ -36,7 +36,10 @@ import (
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if s.dialect == "sqlite" {
-		return migrateSQLite(db, s.migrate)
+		if err := migrateSQLite(db, s.migrate); err != nil {
+			return err
+		}
+		return incrementalVacuum(db)
 	}
 	return db.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec(migrateLockSQL).Error; err != nil {
@@ -83,6 +86,9 @@ func (s *Store) migrate(tx *gorm.DB) error {
 	}
 	if err := s.migrateTenancy(tx); err != nil {
 		return fmt.Errorf("migrate tenancy: %w", err)
+	}
+	if err := s.runOnce(tx, "events-fanned-out", s.backfillFannedOut); err != nil {
+		return fmt.Errorf("migrate events: %w", err)
 	}
 	if err := seedCatalogue(tx); err != nil {
 		return fmt.Errorf("seed event catalogue: %w", err)
@@ -143,4 +149,35 @@ func (s *Store) migrateTenancy(tx *gorm.DB) error {
 		}
 		return nil
 	})
+}
+
+// backfillFannedOut marks the events stored before Event.FannedOutAt existed as fanned
+// out, so that retention can remove them: those with deliveries (their fan-out has run),
+// and those without that are more than a day old (no fan-out takes that long; they had
+// no subscriber). An event accepted within the day without a delivery yet may still be
+// fanning out, and stays unmarked, so never purged.
+func (s *Store) backfillFannedOut(tx *gorm.DB) error {
+	return tx.Exec(`UPDATE events SET fanned_out_at = accepted_at WHERE fanned_out_at IS NULL
+		AND (EXISTS (SELECT 1 FROM deliveries d WHERE d.event_row_id = events.id) OR accepted_at < ?)`, s.Now().Add(-24*time.Hour)).Error
+}
+
+// incrementalVacuum puts an SQLite database into incremental auto-vacuum mode, where
+// ReclaimSpace can give the pages that purges free back to the file system. New files are
+// created in it (sqliteDataSource); a file from before is converted once, by a VACUUM that
+// rewrites it (a pass over the whole file, under the write lock).
+func incrementalVacuum(db *gorm.DB) error {
+	var mode int
+	if err := db.Raw("PRAGMA auto_vacuum").Scan(&mode).Error; err != nil {
+		return fmt.Errorf("read auto_vacuum: %w", err)
+	}
+	if mode == 2 {
+		return nil
+	}
+	if err := db.Exec("PRAGMA auto_vacuum = INCREMENTAL").Error; err != nil {
+		return fmt.Errorf("set auto_vacuum: %w", err)
+	}
+	if err := db.Exec("VACUUM").Error; err != nil {
+		return fmt.Errorf("vacuum into incremental mode: %w", err)
+	}
+	return nil
 }

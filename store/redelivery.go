@@ -28,6 +28,15 @@ func (s *Store) BeginRedelivery(ctx context.Context, t models.Tenant, id int64) 
 		if !models.DeliveryFinal(d.Status) {
 			return &models.Error{Code: models.ECONFLICT, Message: fmt.Sprintf("delivery %d is still %s; redeliver it once it has ended", id, d.Status)}
 		}
+		var expunged []time.Time
+		if err := tx.Model(&models.Event{}).Where("id = ? AND payload_expunged_at IS NOT NULL", d.EventRowID).
+			Pluck("payload_expunged_at", &expunged).Error; err != nil {
+			return err
+		}
+		if len(expunged) > 0 {
+			return &models.Error{Code: models.EGONE, Message: fmt.Sprintf("delivery %d cannot be redelivered: the payload of event %s was removed on %s by the retention policy",
+				id, d.EventID, expunged[0].UTC().Format(time.RFC3339))}
+		}
 		d.Series++
 		d.PreviousStatus = d.Status
 		d.Status = models.DeliveryPending

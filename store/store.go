@@ -198,7 +198,9 @@ func sqliteDataSource(path string) (string, error) {
 			return "", fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	return "file:" + path + "?" + pragmas + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+	// auto_vacuum first: it takes effect only on a database without tables (Migrate
+	// converts older files), and lets ReclaimSpace give purged pages back.
+	return "file:" + path + "?" + pragmas + "&_pragma=auto_vacuum(2)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=cache_size(-32768)&_pragma=mmap_size(268435456)", nil
 }
 
