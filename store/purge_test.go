@@ -110,8 +110,8 @@ func TestPurge(t *testing.T) {
 
 		oldDone, oldDoneDeliveries := f.event(t, "old-done", 3*day, true, 503, 200) // purged whole
 		oldRetrying, oldRetryingDeliveries := f.event(t, "old-retrying", 3*day, true, 503)
-		oldPending, _ := f.event(t, "old-pending", 3*day, true)                // planned, not attempted yet
-		oldFanningOut, _ := f.event(t, "old-fanning-out", 3*day, false)        // its fan-out has not run
+		oldPending, _ := f.event(t, "old-pending", 3*day, true)                       // planned, not attempted yet
+		oldFanningOut, _ := f.event(t, "old-fanning-out", 3*day, false)               // its fan-out has not run
 		midDone, midDoneDeliveries := f.event(t, "mid-done", 36*time.Hour, true, 200) // payload expunged only
 		newDone, newDoneDeliveries := f.event(t, "new-done", time.Hour, true, 200)    // kept whole
 		oldNote := f.notification(t, oldDoneDeliveries[0], 3*day)
