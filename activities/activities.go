@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/metrics"
+	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/transform"
 	"github.com/hookflow/hookflow/webhook"
 	"github.com/hookflow/hookflow/workflows"
@@ -33,6 +34,7 @@ type Store interface {
 	releaseStore
 	bulkRetryStore
 	abandonedStore
+	purgeStore
 }
 
 // Temporal is what the activities need of the Temporal client: waking queued deliveries
@@ -65,6 +67,8 @@ type Activities struct {
 	notifier           Notifier
 	metrics            *metrics.Metrics
 	releaseConcurrency int
+	retention          store.Retention
+	purgeBatch         int
 }
 
 // Deps are the collaborators of Activities.
@@ -93,6 +97,10 @@ type Deps struct {
 	// connection of a pool that ran dry, or for a slow database. Past it the try is an
 	// internal failure, logged and retried, never an attempt. 0 means DefaultDBWait.
 	DBWait time.Duration
+	// Retention is what the Purge activity applies; zero purges nothing.
+	Retention store.Retention
+	// PurgeBatch is how many rows each purge transaction looks at (DefaultPurgeBatch).
+	PurgeBatch int
 }
 
 // DefaultDBWait is Deps.DBWait's default: far above a healthy database's milliseconds,
@@ -131,6 +139,9 @@ func New(deps Deps) (*Activities, error) {
 	if deps.DBWait <= 0 {
 		deps.DBWait = DefaultDBWait
 	}
+	if deps.PurgeBatch <= 0 {
+		deps.PurgeBatch = DefaultPurgeBatch
+	}
 	return &Activities{
 		store:     deps.Store,
 		sender:    deps.Sender,
@@ -146,5 +157,7 @@ func New(deps Deps) (*Activities, error) {
 		notifier:           deps.Notifier,
 		metrics:            deps.Metrics,
 		releaseConcurrency: deps.ReleaseConcurrency,
+		retention:          deps.Retention,
+		purgeBatch:         deps.PurgeBatch,
 	}, nil
 }

@@ -30,6 +30,7 @@ type Metrics struct {
 	responseTime prometheus.Histogram
 	events       prometheus.Counter
 	internal     *prometheus.CounterVec
+	purged       *prometheus.CounterVec
 }
 
 // New returns a registry with Hookflow's metrics and the Go runtime and process
@@ -64,8 +65,12 @@ func New() *Metrics {
 			Name: "hookflow_internal_failures_total",
 			Help: "Delivery tries that failed on Hookflow's own account (its database, the event cache) and were retried without counting an attempt, by stage.",
 		}, []string{"stage"}),
+		purged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookflow_purged_rows_total",
+			Help: "Rows that retention removed (deliveries, attempts, events, notifications, retry_jobs, attempt_stats) or emptied (payloads, response_bodies), by table.",
+		}, []string{"table"}),
 	}
-	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.responseTime, m.events, m.internal,
+	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.responseTime, m.events, m.internal, m.purged,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -122,6 +127,14 @@ func (m *Metrics) InternalFailure(stage string) {
 		return
 	}
 	m.internal.WithLabelValues(stage).Inc()
+}
+
+// Purged counts n rows that retention removed or emptied in table.
+func (m *Metrics) Purged(table string, n int64) {
+	if m == nil || n <= 0 {
+		return
+	}
+	m.purged.WithLabelValues(table).Add(float64(n))
 }
 
 // EventFannedOut counts an event whose deliveries were prepared.

@@ -52,6 +52,8 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.BulkRetryWorkflow, workflow.RegisterOptions{Name: workflows.BulkRetryWorkflowName})
 	r.RegisterActivityWithOptions(acts.BulkRetry, activity.RegisterOptions{Name: workflows.ActivityBulkRetry})
 	r.RegisterActivityWithOptions(acts.RetryPolicy, activity.RegisterOptions{Name: workflows.ActivityRetryPolicy})
+	r.RegisterWorkflowWithOptions(workflows.PurgeWorkflow, workflow.RegisterOptions{Name: workflows.PurgeWorkflowName})
+	r.RegisterActivityWithOptions(acts.Purge, activity.RegisterOptions{Name: workflows.ActivityPurge})
 }
 
 func orDefault(v, def int) int {

@@ -19,6 +19,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/worker"
+	"github.com/hookflow/hookflow/workflows"
 )
 
 // runMigrate creates or updates the schema, seeds the event catalogue, creates the
@@ -64,6 +65,13 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	fmt.Fprintf(stdout, "temporal search attributes are registered (namespace %s)\n", cfg.TemporalNamespace)
+	state, err := worker.EnsurePurgeSchedule(ctx, c, cfg.PurgeInterval)
+	if err != nil {
+		return err
+	}
+	// The retention windows are the workers' settings: each run applies those of the
+	// worker that takes it.
+	fmt.Fprintf(stdout, "temporal schedule %s %s (purge every %v)\n", workflows.PurgeScheduleID, state, cfg.PurgeInterval)
 	return nil
 }
 

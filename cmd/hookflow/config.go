@@ -56,6 +56,10 @@ type Config struct {
 	// was configured, so that migrate points out an existing namespace's other retention.
 	NamespaceRetention    time.Duration
 	NamespaceRetentionSet bool
+	// Retention is what the purge removes (see store.Retention); PurgeInterval is how
+	// often the purge schedule that migrate and dev create runs.
+	Retention     store.Retention
+	PurgeInterval time.Duration
 	// TemporalUIURL is linked from delivery details; dev sets it to its embedded UI.
 	TemporalUIURL string
 
@@ -126,6 +130,13 @@ var DefaultRetry = workflows.RetryPolicy{
 	Expiration:         48 * time.Hour,
 }
 
+// DefaultRetention keeps events, deliveries and attempts 30 days, their payloads and
+// response bodies 7 days, and the report rollups 400 days (a year of reports, and the same
+// weeks of last year).
+var DefaultRetention = store.Retention{Records: 30 * day, Payloads: 7 * day, Reports: 400 * day}
+
+const day = 24 * time.Hour
+
 // DefaultConfig returns the defaults for a subcommand: dev is permissive (loopback and
 // private receivers, plain http); worker and api require https and public receivers.
 func DefaultConfig(cmd string) Config {
@@ -148,6 +159,8 @@ func DefaultConfig(cmd string) Config {
 		LogLevel:           "info",
 		Network:            models.NetworkPolicy{RequireHTTPS: true},
 		DBPool:             store.DefaultPool,
+		Retention:          DefaultRetention,
+		PurgeInterval:      worker.DefaultPurgeInterval,
 		TemporalServer:     TemporalServerConfig{MaxConns: 8, MaxIdleConns: 4, VisibilityMaxConns: 2, HistoryShards: 16},
 	}
 	if cmd == "dev" || cmd == "bench" {
@@ -194,6 +207,10 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.duration("HOOKFLOW_RETRY_EXPIRATION", &c.Retry.Expiration)
 	env.integer("HOOKFLOW_RETRY_MAX_ATTEMPTS", &c.Retry.MaximumAttempts)
 	env.integer("HOOKFLOW_RELEASE_CONCURRENCY", &c.ReleaseConcurrency)
+	env.days("HOOKFLOW_RETENTION", &c.Retention.Records)
+	env.days("HOOKFLOW_PAYLOAD_RETENTION", &c.Retention.Payloads)
+	env.days("HOOKFLOW_REPORT_RETENTION", &c.Retention.Reports)
+	env.duration("HOOKFLOW_PURGE_INTERVAL", &c.PurgeInterval)
 	env.str("HOOKFLOW_DELIVERY_MODE", &c.DeliveryMode)
 	env.integer("HOOKFLOW_RATE_LIMIT_RPS", &c.RateLimit)
 	env.integer("HOOKFLOW_RATE_LIMIT_BURST", &c.RateBurst)
@@ -344,6 +361,13 @@ func (c *Config) Validate(cmd string) error {
 			}
 		}
 	}
+	if rt := c.Retention; rt.Records < time.Second || rt.Payloads < time.Second || rt.Payloads > rt.Records || rt.Reports < time.Second {
+		add("HOOKFLOW_RETENTION and HOOKFLOW_REPORT_RETENTION must be at least 1s, HOOKFLOW_PAYLOAD_RETENTION between 1s and HOOKFLOW_RETENTION (got retention %v, payload retention %v, report retention %v)",
+			rt.Records, rt.Payloads, rt.Reports)
+	}
+	if c.PurgeInterval < time.Second || c.PurgeInterval > day {
+		add("HOOKFLOW_PURGE_INTERVAL must be between 1s and 24h (got %v)", c.PurgeInterval)
+	}
 	r := c.Retry
 	if r.MaximumAttempts < 1 || r.InitialInterval <= 0 || r.MaximumInterval < r.InitialInterval || r.Expiration <= 0 || r.BackoffCoefficient < 1 {
 		add("invalid retry policy: attempts ≥ 1, initial interval > 0, max interval ≥ initial, expiration > 0")
@@ -434,6 +458,31 @@ func (e *envReader) duration(name string, dst *time.Duration) {
 		}
 		*dst = d
 	}
+}
+
+// days reads a retention: a Go duration (720h, 90m) or a number of days (30d).
+func (e *envReader) days(name string, dst *time.Duration) {
+	v := e.getenv(name)
+	if v == "" {
+		return
+	}
+	d, err := parseDays(v)
+	if err != nil && e.err == nil {
+		e.err = fmt.Errorf("%s: %q is not a duration (e.g. 30d, 720h, 90m)", name, v)
+	}
+	*dst = d
+}
+
+// parseDays parses a Go duration, or a whole number of days followed by d.
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, fmt.Errorf("bad number of days %q", n)
+		}
+		return time.Duration(days) * day, nil
+	}
+	return time.ParseDuration(v)
 }
 
 // notifier returns the mail notifier, or nil when no SMTP server is configured.

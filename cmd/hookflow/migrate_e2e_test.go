@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -48,7 +49,8 @@ func TestMigrateCreatesNamespace(t *testing.T) {
 	}
 	wantLines(t, out, "database schema is up to date (sqlite)",
 		"temporal namespace "+ns+" created (retention 96h0m0s)",
-		"temporal search attributes are registered (namespace "+ns+")")
+		"temporal search attributes are registered (namespace "+ns+")",
+		"temporal schedule hookflow-purge created (purge every 1h0m0s)")
 	c := mustTemporalClient(t, temporal.HostPort(), ns)
 	if got := namespaceRetention(t, c, ns); got != 96*time.Hour {
 		t.Errorf("retention of the new namespace: %v, want 96h", got)
@@ -61,7 +63,18 @@ func TestMigrateCreatesNamespace(t *testing.T) {
 	}
 	wantLines(t, out, "database schema is up to date (sqlite)",
 		"temporal namespace "+ns+" exists (retention 96h0m0s)",
-		"temporal search attributes are registered (namespace "+ns+")")
+		"temporal search attributes are registered (namespace "+ns+")",
+		"temporal schedule hookflow-purge unchanged (purge every 1h0m0s)")
+	assertPurgeSchedule(t, c, time.Hour)
+
+	env["HOOKFLOW_PURGE_INTERVAL"] = "30m"
+	out, err = runMigrate(env, "--namespace-retention", "96h")
+	if err != nil {
+		t.Fatalf("migrate with another purge interval: %v\n%s", err, out)
+	}
+	wantLine(t, out, "temporal schedule hookflow-purge updated (purge every 30m0s)")
+	assertPurgeSchedule(t, c, 30*time.Minute)
+	delete(env, "HOOKFLOW_PURGE_INTERVAL")
 
 	env["HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION"] = "120h"
 	out, err = runMigrate(env)
@@ -108,7 +121,7 @@ func TestMigrateConcurrent(t *testing.T) {
 		temporal := mustStartTemporal(t, p)
 		wg.Wait()
 
-		created := 0
+		created, schedules := 0, 0
 		for i := range peers {
 			if errs[i] != nil {
 				t.Errorf("migrate %d: %v\n%s", i, errs[i], outs[i])
@@ -116,6 +129,11 @@ func TestMigrateConcurrent(t *testing.T) {
 			}
 			wantLine(t, outs[i], "database schema is up to date ("+db.Name+")")
 			wantLine(t, outs[i], "temporal search attributes are registered (namespace "+ns+")")
+			if strings.Contains(outs[i], "temporal schedule hookflow-purge created (purge every 1h0m0s)\n") {
+				schedules++
+			} else {
+				wantLine(t, outs[i], "temporal schedule hookflow-purge unchanged (purge every 1h0m0s)")
+			}
 			switch {
 			case strings.Contains(outs[i], "temporal namespace "+ns+" created (retention 72h0m0s)\n"):
 				created++
@@ -124,8 +142,8 @@ func TestMigrateConcurrent(t *testing.T) {
 				t.Errorf("migrate %d printed no namespace line with 72h:\n%s", i, outs[i])
 			}
 		}
-		if created != 1 {
-			t.Errorf("%d migrates say they created the namespace, want 1", created)
+		if created != 1 || schedules != 1 {
+			t.Errorf("%d migrates say they created the namespace and %d the purge schedule, want 1 each", created, schedules)
 		}
 		c := mustTemporalClient(t, temporal.HostPort(), ns)
 		if got := namespaceRetention(t, c, ns); got != 72*time.Hour {
@@ -280,5 +298,25 @@ func wantLine(t *testing.T, out, line string) {
 	t.Helper()
 	if !strings.Contains("\n"+out, fmt.Sprintf("\n%s\n", line)) {
 		t.Errorf("migrate printed:\n%s\nwant the line %q", out, line)
+	}
+}
+
+// assertPurgeSchedule checks that the purge schedule runs PurgeWorkflow on Hookflow's task
+// queue every interval, without overlapping runs.
+func assertPurgeSchedule(t *testing.T, c client.Client, interval time.Duration) {
+	t.Helper()
+	d, err := c.ScheduleClient().GetHandle(context.Background(), workflows.PurgeScheduleID).Describe(context.Background())
+	if err != nil {
+		t.Fatalf("describe the purge schedule: %v", err)
+	}
+	act, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+	if !ok || act.TaskQueue != workflows.TaskQueue || fmt.Sprint(act.Workflow) != workflows.PurgeWorkflowName {
+		t.Errorf("purge schedule action %+v, want %s on %s", d.Schedule.Action, workflows.PurgeWorkflowName, workflows.TaskQueue)
+	}
+	if iv := d.Schedule.Spec.Intervals; len(iv) != 1 || iv[0].Every != interval {
+		t.Errorf("purge schedule intervals %+v, want every %v", iv, interval)
+	}
+	if d.Schedule.Policy == nil || d.Schedule.Policy.Overlap != enumspb.SCHEDULE_OVERLAP_POLICY_SKIP {
+		t.Errorf("purge schedule policy %+v, want overlap skip", d.Schedule.Policy)
 	}
 }

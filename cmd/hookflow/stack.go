@@ -115,6 +115,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		if err := worker.RegisterSearchAttributes(ctx, m.client, cfg.TemporalNamespace); err != nil {
 			return err
 		}
+		if _, err := worker.EnsurePurgeSchedule(ctx, m.client, cfg.PurgeInterval); err != nil {
+			return err
+		}
 	}
 	if m.store, err = store.OpenPool(ctx, cfg.DatabaseURL, m.Log, cfg.DBPool); err != nil {
 		return err
@@ -163,10 +166,12 @@ func (m *Main) startWorker(mode string) error {
 	acts, err := activities.New(activities.Deps{
 		Store: m.store, Sender: m.sender, Transform: m.transforms, Retry: cfg.Retry, Mode: mode, Logger: m.Log,
 		Temporal: m.client, Notifier: cfg.notifier(), ReleaseConcurrency: cfg.ReleaseConcurrency, Metrics: m.metrics,
+		Retention: cfg.Retention,
 	})
 	if err != nil {
 		return err
 	}
+	m.Log.Info("retention", "records", cfg.Retention.Records.String(), "payloads", cfg.Retention.Payloads.String(), "reports", cfg.Retention.Reports.String())
 	m.worker = worker.New(m.client, acts, worker.Options{})
 	if err := m.worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -1,0 +1,70 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// DefaultPurgeBatch is how many rows a purge transaction looks at: small enough that
+// each transaction holds its locks briefly and autovacuum keeps up with the deletes.
+const DefaultPurgeBatch = 2000
+
+type purgeStore interface {
+	PurgeBatch(ctx context.Context, c store.Cutoffs, cur store.PurgeCursor, limit int) (store.PurgeCursor, map[string]int64, error)
+	ReclaimSpace(ctx context.Context) error
+}
+
+// purgeProgress is the Purge activity's heartbeat: where the run stands and what it has
+// removed so far, so that a retry resumes there and reports the whole run.
+type purgeProgress struct {
+	Cursor  store.PurgeCursor `json:"cursor"`
+	Removed map[string]int64  `json:"removed"`
+	Batches int               `json:"batches"`
+}
+
+// Purge removes what the retention policy allows (store.PurgeBatch), one batch per
+// transaction, heartbeating after each; a retry resumes from the last heartbeat. Without
+// a retention policy (Deps.Retention zero) it removes nothing.
+func (a *Activities) Purge(ctx context.Context, in workflows.PurgeInput) (workflows.PurgeResult, error) {
+	p := purgeProgress{Removed: map[string]int64{}}
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &p); err != nil {
+			a.log.Warn("purge: unreadable heartbeat, starting over", "error", err)
+			p = purgeProgress{Removed: map[string]int64{}}
+		}
+		if p.Removed == nil {
+			p.Removed = map[string]int64{}
+		}
+	}
+	if a.retention == (store.Retention{}) {
+		return workflows.PurgeResult{Removed: p.Removed}, nil
+	}
+	cutoffs := a.retention.CutoffsAt(in.Now)
+	for !p.Cursor.Done() {
+		next, removed, err := a.store.PurgeBatch(ctx, cutoffs, p.Cursor, a.purgeBatch)
+		if err != nil {
+			return workflows.PurgeResult{}, fmt.Errorf("purge %s after id %d: %w", store.PurgePhases[p.Cursor.Phase], p.Cursor.After, err)
+		}
+		for table, n := range removed {
+			p.Removed[table] += n
+			a.metrics.Purged(table, n)
+		}
+		p.Cursor = next
+		p.Batches++
+		activity.RecordHeartbeat(ctx, p)
+		if err := ctx.Err(); err != nil {
+			return workflows.PurgeResult{}, err
+		}
+	}
+	if err := a.store.ReclaimSpace(ctx); err != nil {
+		// The rows are gone; the space comes back at the next run.
+		a.log.Warn("purge: reclaim space", "error", err)
+	}
+	a.log.Info("purge done", "removed", p.Removed, "batches", p.Batches)
+	return workflows.PurgeResult{Removed: p.Removed, Batches: p.Batches}, nil
+}
