@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -50,6 +52,9 @@ var scenarios = []scenario{
 	// A bulk redelivery of one subscriber's succeeded deliveries (the delivery workflow it
 	// starts is a redelivery like the one "redelivery" records).
 	{"bulkretry", bulkRetry},
+	// A run of the retention purge, as its schedule starts it (with dev's retention it
+	// finds nothing to remove; its history has the same shape either way).
+	{"purge", purge},
 }
 
 // deliverOnce creates a subscriber of company, emits one event to it and waits until its
@@ -159,4 +164,15 @@ func bulkRetry(ctx context.Context, h *harness, company int64) ([]recording, err
 		return nil, err
 	}
 	return []recording{{workflows.BulkRetryWorkflowName, wf}}, nil
+}
+
+func purge(ctx context.Context, h *harness, company int64) ([]recording, error) {
+	id := fmt.Sprintf("%s-histrec-%d", workflows.PurgeScheduleID, company)
+	if _, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, workflows.PurgeWorkflowName); err != nil {
+		return nil, fmt.Errorf("start the purge: %w", err)
+	}
+	if err := h.waitCompleted(ctx, id); err != nil {
+		return nil, err
+	}
+	return []recording{{workflows.PurgeWorkflowName, id}}, nil
 }
