@@ -123,6 +123,14 @@ type meResponse struct {
 	ExtensionID    string  `json:"extension_id"`
 	Scope          string  `json:"scope"`
 	CompanyIDs     []int64 `json:"company_ids,omitempty"`
+	// Retention says how far back data goes (seconds), for the dashboard.
+	Retention *retentionInfo `json:"retention,omitempty"`
+}
+
+type retentionInfo struct {
+	RecordsSeconds  int64 `json:"records_seconds"`
+	PayloadsSeconds int64 `json:"payloads_seconds"`
+	ReportsSeconds  int64 `json:"reports_seconds"`
 }
 
 // handleMe tells who the credentials belong to, for the dashboard's header.
@@ -132,5 +140,9 @@ func (s *Server) handleMe(c *gin.Context) {
 	if p.Admin {
 		scope = "admin"
 	}
-	c.JSON(http.StatusOK, meResponse{Admin: p.Admin, OrganizationID: p.OrganizationID, ExtensionID: p.ExtensionID, Scope: scope, CompanyIDs: p.CompanyIDs})
+	out := meResponse{Admin: p.Admin, OrganizationID: p.OrganizationID, ExtensionID: p.ExtensionID, Scope: scope, CompanyIDs: p.CompanyIDs}
+	if r := s.cfg.Retention; r != (Retention{}) {
+		out.Retention = &retentionInfo{RecordsSeconds: int64(r.Records.Seconds()), PayloadsSeconds: int64(r.Payloads.Seconds()), ReportsSeconds: int64(r.Reports.Seconds())}
+	}
+	c.JSON(http.StatusOK, out)
 }

@@ -90,6 +90,15 @@ type Config struct {
 	// whose X-Forwarded-For names the client address. None: the client address is the
 	// connection's peer.
 	TrustedProxies []string
+	// Retention is what the purge keeps (see store.Retention); GET …/me reports it so
+	// that the dashboard can say how far back data goes. Zero: not reported.
+	Retention Retention
+}
+
+// Retention is how long Hookflow keeps deliveries (with their attempts and events),
+// payloads and response bodies, and report rollups.
+type Retention struct {
+	Records, Payloads, Reports time.Duration
 }
 
 // Deps are the API's collaborators.

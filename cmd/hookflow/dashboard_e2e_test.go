@@ -225,6 +225,8 @@ func TestDashboard(t *testing.T) {
 	if got := b.text(goneRow + ` td[data-label=Code]`); got != "410" {
 		t.Fatalf("the log's code = %q, want 410", got)
 	}
+	// It says how far back it goes: the deployment's retention (the defaults here).
+	b.waitText("the retention note", `#retention-note`, "Deliveries are kept 30 days after they end; event payloads and response bodies 7 days")
 	b.screenshot("09-delivery-log")
 	b.click(okRow + ` a`)
 	b.waitText("the first attempt", `#attempts-table tr[data-attempt="1"] .attempt-code`, "200")

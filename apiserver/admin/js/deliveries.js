@@ -27,10 +27,12 @@ export async function renderDeliveryLog(main, ctx) {
     h('div', { class: 'field field-button' }, h('button', { type: 'button', class: 'btn', onclick: () => renderDeliveryLog(main, ctx) }, 'Refresh')));
   const result = h('div', { id: 'action-result', role: 'status', 'aria-live': 'polite' });
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading deliveries…'));
+  const retentionNote = h('p', { class: 'muted small', id: 'retention-note' });
   main.replaceChildren(h('section', { class: 'page' },
     pageHeader('Delivery log'),
     h('p', { class: 'muted lead' }, `Deliveries of company ${ctx.session.company}'s events to your webhooks, newest first.`),
-    toolbar, result, body));
+    retentionNote, toolbar, result, body));
+  showRetention(retentionNote, ctx);
 
   let data;
   try {
@@ -71,6 +73,29 @@ export async function renderDeliveryLog(main, ctx) {
           : null)))));
   body.replaceChildren(h('div', { class: 'table-wrap' }, table),
     pager(data.page, (p) => ctx.navigate('/deliveries', { range, status, page: p }), 'deliveries'));
+}
+
+// showRetention says in el how far back the log goes (the deployment's retention).
+async function showRetention(el, ctx) {
+  let me;
+  try {
+    me = await api.me();
+  } catch {
+    return; // the log works without it
+  }
+  const r = me?.retention;
+  if (!r || !ctx.active()) return;
+  el.textContent = `Deliveries are kept ${duration(r.records_seconds)} after they end; ` +
+    `event payloads and response bodies ${duration(r.payloads_seconds)}, then only their metadata (such a delivery can no longer be retried).`;
+}
+
+// duration words a number of seconds: days when whole, else hours, minutes or seconds.
+function duration(s) {
+  const unit = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  if (s >= 86400 && s % 86400 === 0) return unit(s / 86400, 'day');
+  if (s >= 3600 && s % 3600 === 0) return unit(s / 3600, 'hour');
+  if (s >= 60 && s % 60 === 0) return unit(s / 60, 'minute');
+  return unit(s, 'second');
 }
 
 // retry redelivers one delivery and says how it went in region.
