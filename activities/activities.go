@@ -69,6 +69,7 @@ type Activities struct {
 	releaseConcurrency int
 	retention          store.Retention
 	purgeBatch         int
+	purgeVacuum        bool
 }
 
 // Deps are the collaborators of Activities.
@@ -101,6 +102,9 @@ type Deps struct {
 	Retention store.Retention
 	// PurgeBatch is how many rows each purge transaction looks at (DefaultPurgeBatch).
 	PurgeBatch int
+	// PurgeVacuum makes each purge run end with a VACUUM of the purged tables
+	// (PostgreSQL), for databases whose autovacuum is off or lags.
+	PurgeVacuum bool
 }
 
 // DefaultDBWait is Deps.DBWait's default: far above a healthy database's milliseconds,
@@ -159,5 +163,6 @@ func New(deps Deps) (*Activities, error) {
 		releaseConcurrency: deps.ReleaseConcurrency,
 		retention:          deps.Retention,
 		purgeBatch:         deps.PurgeBatch,
+		purgeVacuum:        deps.PurgeVacuum,
 	}, nil
 }

@@ -17,6 +17,7 @@ const DefaultPurgeBatch = 2000
 type purgeStore interface {
 	PurgeBatch(ctx context.Context, c store.Cutoffs, cur store.PurgeCursor, limit int) (store.PurgeCursor, map[string]int64, error)
 	ReclaimSpace(ctx context.Context) error
+	VacuumPurged(ctx context.Context) error
 }
 
 // purgeProgress is the Purge activity's heartbeat: where the run stands and what it has
@@ -64,6 +65,11 @@ func (a *Activities) Purge(ctx context.Context, in workflows.PurgeInput) (workfl
 	if err := a.store.ReclaimSpace(ctx); err != nil {
 		// The rows are gone; the space comes back at the next run.
 		a.log.Warn("purge: reclaim space", "error", err)
+	}
+	if a.purgeVacuum {
+		if err := a.store.VacuumPurged(ctx); err != nil {
+			a.log.Warn("purge: vacuum", "error", err)
+		}
 	}
 	a.log.Info("purge done", "removed", p.Removed, "batches", p.Batches)
 	return workflows.PurgeResult{Removed: p.Removed, Batches: p.Batches}, nil

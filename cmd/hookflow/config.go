@@ -60,6 +60,8 @@ type Config struct {
 	// often the purge schedule that migrate and dev create runs.
 	Retention     store.Retention
 	PurgeInterval time.Duration
+	// PurgeVacuum makes each purge end with a VACUUM of the purged tables (PostgreSQL).
+	PurgeVacuum bool
 	// TemporalUIURL is linked from delivery details; dev sets it to its embedded UI.
 	TemporalUIURL string
 
@@ -211,6 +213,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.days("HOOKFLOW_PAYLOAD_RETENTION", &c.Retention.Payloads)
 	env.days("HOOKFLOW_REPORT_RETENTION", &c.Retention.Reports)
 	env.duration("HOOKFLOW_PURGE_INTERVAL", &c.PurgeInterval)
+	env.boolean("HOOKFLOW_PURGE_VACUUM", &c.PurgeVacuum)
 	env.str("HOOKFLOW_DELIVERY_MODE", &c.DeliveryMode)
 	env.integer("HOOKFLOW_RATE_LIMIT_RPS", &c.RateLimit)
 	env.integer("HOOKFLOW_RATE_LIMIT_BURST", &c.RateBurst)

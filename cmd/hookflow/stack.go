@@ -149,6 +149,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			AdminToken: cfg.AdminToken, Network: cfg.Network, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 			AuthFailureLimit: cfg.AuthFailureLimit, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies,
+			Retention: apiserver.Retention{Records: cfg.Retention.Records, Payloads: cfg.Retention.Payloads, Reports: cfg.Retention.Reports},
 		}, apiserver.Deps{
 			Store: m.store, Engine: engine.New(m.client, cfg.Retry), Sender: m.sender, Transform: m.transforms, Metrics: m.metrics.Handler(), Logger: m.Log,
 		})
@@ -166,7 +167,7 @@ func (m *Main) startWorker(mode string) error {
 	acts, err := activities.New(activities.Deps{
 		Store: m.store, Sender: m.sender, Transform: m.transforms, Retry: cfg.Retry, Mode: mode, Logger: m.Log,
 		Temporal: m.client, Notifier: cfg.notifier(), ReleaseConcurrency: cfg.ReleaseConcurrency, Metrics: m.metrics,
-		Retention: cfg.Retention,
+		Retention: cfg.Retention, PurgeVacuum: cfg.PurgeVacuum,
 	})
 	if err != nil {
 		return err
