@@ -7,6 +7,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -196,4 +197,26 @@ func retryUntilReady(ctx context.Context, try func(context.Context) (retry bool,
 		case <-time.After(namespacePollInterval):
 		}
 	}
+}
+
+// SetNamespaceRetention gives namespace the workflow retention retention, if it has
+// another: for a namespace Hookflow owns (the one `hookflow dev` embeds), whose retention
+// follows its setting. It returns the retention the namespace had.
+func SetNamespaceRetention(ctx context.Context, c client.Client, namespace string, retention time.Duration) (time.Duration, error) {
+	d, err := describeNamespace(ctx, c, namespace)
+	if err != nil {
+		return 0, fmt.Errorf("describe namespace %s: %w", namespace, err)
+	}
+	had := d.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration()
+	if had == retention {
+		return had, nil
+	}
+	_, err = c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+		Namespace: namespace,
+		Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(retention)},
+	})
+	if err != nil {
+		return had, fmt.Errorf("set the retention of namespace %s: %w", namespace, err)
+	}
+	return had, nil
 }

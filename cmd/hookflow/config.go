@@ -268,9 +268,10 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	if cmd == "dev" || cmd == "worker" || cmd == "bench" {
 		fs.StringVar(&c.DeliveryMode, "mode", c.DeliveryMode, "delivery mode: child (a workflow per delivery) or inline-first (first attempts inside the event workflow); bench also takes both (env HOOKFLOW_DELIVERY_MODE)")
 	}
-	if cmd == "migrate" {
-		// Read here rather than above: it is migrate's setting only, and the others must
-		// not fail on a value meant for it.
+	if cmd == "migrate" || cmd == "dev" {
+		// Read here rather than above: it is migrate's (for a namespace it creates) and
+		// dev's (whose embedded namespace follows it), and the others must not fail on a
+		// value meant for them.
 		if v := getenv("HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION"); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -278,7 +279,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 			}
 			c.NamespaceRetention, c.NamespaceRetentionSet = d, true
 		}
-		fs.Func("namespace-retention", "retention of the Temporal namespace when migrate creates it, a Go `duration` of at least 24h (env HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION; default 72h)", func(v string) error {
+		fs.Func("namespace-retention", "retention of the Temporal namespace when migrate creates it, and of dev's embedded one, a Go `duration` of at least 24h (env HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION; default 72h)", func(v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil {
 				return fmt.Errorf("%q is not a duration (e.g. 72h, 720h)", v)
@@ -321,7 +322,7 @@ func (c *Config) Validate(cmd string) error {
 			add("HOOKFLOW_TEMPORAL_ADDRESS (or --temporal-address) is required")
 		}
 	}
-	if cmd == "migrate" && c.NamespaceRetention < worker.MinNamespaceRetention {
+	if (cmd == "migrate" || cmd == "dev") && c.NamespaceRetention < worker.MinNamespaceRetention {
 		add("HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION (or --namespace-retention) must be at least 24h, Temporal's minimum (got %v)", c.NamespaceRetention)
 	}
 	if (cmd == "dev" || cmd == "api" || cmd == "bench") && len(c.AdminToken) < 16 {

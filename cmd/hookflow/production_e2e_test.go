@@ -242,6 +242,10 @@ func TestProductionShape(t *testing.T) {
 		if strings.Contains(out, "created") {
 			t.Errorf("a second migrate created something:\n%s", out)
 		}
+		// The first made the purge schedule; the second found it as it was.
+		if !strings.Contains(out, "temporal schedule hookflow-purge unchanged") {
+			t.Errorf("the second migrate did not find the purge schedule:\n%s", out)
+		}
 		stopSampling := make(chan struct{})
 		peak := s.peakConnections(stopSampling)
 		w1 := s.startWorker()

@@ -90,6 +90,11 @@ func TestRetentionPurge(t *testing.T) {
 		if removed["events"] != 0 {
 			t.Errorf("purge runs removed %d events, whose deliveries to the failing subscriber are under way", removed["events"])
 		}
+		// dev's embedded namespace keeps runs as long as the setting says (72h by default,
+		// where the embedded server creates it with 24h).
+		if got := namespaceRetention(t, s.Client(), s.Config.TemporalNamespace); got != 72*time.Hour {
+			t.Errorf("the embedded namespace's retention is %v, want HOOKFLOW_TEMPORAL_NAMESPACE_RETENTION's 72h", got)
+		}
 	})
 }
 

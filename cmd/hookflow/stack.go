@@ -118,6 +118,12 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		if _, err := worker.EnsurePurgeSchedule(ctx, m.client, cfg.PurgeInterval); err != nil {
 			return err
 		}
+		// The embedded namespace is dev's own: its retention follows the setting.
+		if had, err := worker.SetNamespaceRetention(ctx, m.client, cfg.TemporalNamespace, cfg.NamespaceRetention); err != nil {
+			return err
+		} else if had != cfg.NamespaceRetention {
+			m.Log.Info("temporal namespace retention set", "namespace", cfg.TemporalNamespace, "retention", cfg.NamespaceRetention.String(), "was", had.String())
+		}
 	}
 	if m.store, err = store.OpenPool(ctx, cfg.DatabaseURL, m.Log, cfg.DBPool); err != nil {
 		return err
