@@ -4,6 +4,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -35,6 +37,11 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 		MaxConcurrentWorkflowTaskExecutionSize: opts.MaxConcurrentWorkflowTasks,
 		MaxConcurrentWorkflowTaskPollers:       orDefault(opts.WorkflowTaskPollers, 16),
 		MaxConcurrentActivityTaskPollers:       orDefault(opts.ActivityTaskPollers, 4),
+		// Heartbeats reach the server at least every second (the SDK's default holds
+		// them back up to 80 % of the heartbeat timeout), so that an activity retried
+		// after its worker died resumes from a recent position: the purge and the
+		// release of queued deliveries heartbeat after every batch.
+		MaxHeartbeatThrottleInterval: time.Second,
 	})
 	Register(w, acts)
 	return w

@@ -38,7 +38,7 @@ type PurgeResult struct {
 func PurgeWorkflow(ctx workflow.Context) (PurgeResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 6 * time.Hour, // a first purge of years of data takes long
-		HeartbeatTimeout:    time.Minute,
+		HeartbeatTimeout:    10 * time.Second, // a batch takes milliseconds: a dead worker's run resumes soon
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,

@@ -62,6 +62,8 @@ type Config struct {
 	PurgeInterval time.Duration
 	// PurgeVacuum makes each purge end with a VACUUM of the purged tables (PostgreSQL).
 	PurgeVacuum bool
+	// PurgeBatch is how many rows each purge transaction looks at.
+	PurgeBatch int
 	// TemporalUIURL is linked from delivery details; dev sets it to its embedded UI.
 	TemporalUIURL string
 
@@ -163,6 +165,7 @@ func DefaultConfig(cmd string) Config {
 		DBPool:             store.DefaultPool,
 		Retention:          DefaultRetention,
 		PurgeInterval:      worker.DefaultPurgeInterval,
+		PurgeBatch:         activities.DefaultPurgeBatch,
 		TemporalServer:     TemporalServerConfig{MaxConns: 8, MaxIdleConns: 4, VisibilityMaxConns: 2, HistoryShards: 16},
 	}
 	if cmd == "dev" || cmd == "bench" {
@@ -214,6 +217,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.days("HOOKFLOW_REPORT_RETENTION", &c.Retention.Reports)
 	env.duration("HOOKFLOW_PURGE_INTERVAL", &c.PurgeInterval)
 	env.boolean("HOOKFLOW_PURGE_VACUUM", &c.PurgeVacuum)
+	env.integer("HOOKFLOW_PURGE_BATCH", &c.PurgeBatch)
 	env.str("HOOKFLOW_DELIVERY_MODE", &c.DeliveryMode)
 	env.integer("HOOKFLOW_RATE_LIMIT_RPS", &c.RateLimit)
 	env.integer("HOOKFLOW_RATE_LIMIT_BURST", &c.RateBurst)
@@ -368,6 +372,9 @@ func (c *Config) Validate(cmd string) error {
 	if rt := c.Retention; rt.Records < time.Second || rt.Payloads < time.Second || rt.Payloads > rt.Records || rt.Reports < time.Second {
 		add("HOOKFLOW_RETENTION and HOOKFLOW_REPORT_RETENTION must be at least 1s, HOOKFLOW_PAYLOAD_RETENTION between 1s and HOOKFLOW_RETENTION (got retention %v, payload retention %v, report retention %v)",
 			rt.Records, rt.Payloads, rt.Reports)
+	}
+	if c.PurgeBatch < 1 || c.PurgeBatch > 100_000 {
+		add("HOOKFLOW_PURGE_BATCH must be between 1 and 100000 (got %d)", c.PurgeBatch)
 	}
 	if c.PurgeInterval < time.Second || c.PurgeInterval > day {
 		add("HOOKFLOW_PURGE_INTERVAL must be between 1s and 24h (got %v)", c.PurgeInterval)

@@ -173,7 +173,7 @@ func (m *Main) startWorker(mode string) error {
 	acts, err := activities.New(activities.Deps{
 		Store: m.store, Sender: m.sender, Transform: m.transforms, Retry: cfg.Retry, Mode: mode, Logger: m.Log,
 		Temporal: m.client, Notifier: cfg.notifier(), ReleaseConcurrency: cfg.ReleaseConcurrency, Metrics: m.metrics,
-		Retention: cfg.Retention, PurgeVacuum: cfg.PurgeVacuum,
+		Retention: cfg.Retention, PurgeVacuum: cfg.PurgeVacuum, PurgeBatch: cfg.PurgeBatch,
 	})
 	if err != nil {
 		return err
