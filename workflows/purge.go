@@ -37,7 +37,7 @@ type PurgeResult struct {
 // heartbeat left it. Its result, in Temporal UI, says what the run removed.
 func PurgeWorkflow(ctx workflow.Context) (PurgeResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 6 * time.Hour, // a first purge of years of data takes long
+		StartToCloseTimeout: 6 * time.Hour,    // a first purge of years of data takes long
 		HeartbeatTimeout:    10 * time.Second, // a batch takes milliseconds: a dead worker's run resumes soon
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
