@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
@@ -10,9 +11,12 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// DefaultPurgeBatch is how many rows a purge transaction looks at: small enough that
-// each transaction holds its locks briefly and autovacuum keeps up with the deletes.
-const DefaultPurgeBatch = 2000
+// DefaultPurgeBatch is how many rows a purge transaction looks at (for deliveries, with
+// their attempts: about ten times as many rows go): small enough that each transaction
+// holds its locks briefly and autovacuum keeps up with the deletes. With the pause after
+// each batch (see Purge), deliveries made during a purge of 1,000,000 attempts kept their
+// p99 within 1.4× of their p99 without one (BENCHMARKS.md), at about 77,000 rows/s.
+const DefaultPurgeBatch = 100
 
 type purgeStore interface {
 	PurgeBatch(ctx context.Context, c store.Cutoffs, cur store.PurgeCursor, limit int) (store.PurgeCursor, map[string]int64, error)
@@ -47,6 +51,7 @@ func (a *Activities) Purge(ctx context.Context, in workflows.PurgeInput) (workfl
 	}
 	cutoffs := a.retention.CutoffsAt(in.Now)
 	for !p.Cursor.Done() {
+		began := time.Now()
 		next, removed, err := a.store.PurgeBatch(ctx, cutoffs, p.Cursor, a.purgeBatch)
 		if err != nil {
 			return workflows.PurgeResult{}, fmt.Errorf("purge %s after id %d: %w", store.PurgePhases[p.Cursor.Phase], p.Cursor.After, err)
@@ -58,8 +63,16 @@ func (a *Activities) Purge(ctx context.Context, in workflows.PurgeInput) (workfl
 		p.Cursor = next
 		p.Batches++
 		activity.RecordHeartbeat(ctx, p)
-		if err := ctx.Err(); err != nil {
-			return workflows.PurgeResult{}, err
+		// Yield to the deliveries: wait as long as the batch took, so that the purge
+		// takes at most half of the database's time however large the backlog.
+		if !p.Cursor.Done() {
+			pause := time.NewTimer(time.Since(began))
+			select {
+			case <-ctx.Done():
+				pause.Stop()
+				return workflows.PurgeResult{}, ctx.Err()
+			case <-pause.C:
+			}
 		}
 	}
 	if err := a.store.ReclaimSpace(ctx); err != nil {

@@ -2,12 +2,16 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
 )
@@ -28,35 +32,7 @@ func BenchmarkPurge1M(b *testing.B) {
 		b.StopTimer()
 		dsn := storetest.NewPostgresSchema(b, base)
 		s := storetest.MustOpen(b, dsn)
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		old := time.Now().Add(-60 * 24 * time.Hour)
-		for _, seed := range []struct {
-			sql string
-			n   int
-		}{{
-			`INSERT INTO events (company_id, event_id, slug, payload, accepted_at, fanned_out_at)
-			 SELECT 1, 'bench-' || g, 'company/product/create/v1', convert_to(repeat('x', 1024), 'UTF8'), $1, $1 FROM generate_series(1, $2) g`, deliveries,
-		}, {
-			`INSERT INTO deliveries (event_row_id, subscriber_id, event_id, company_id, organization_id, extension_id, event_slug,
-			   status, attempts, series, last_response_code, last_response_time_ms, workflow_id, event_accepted_at, created_at, updated_at, completed_at)
-			 SELECT id, 1, event_id, 1, 'org-bench', 'ext', slug, 'succeeded', $2, 0, 200, 10, 'wf-' || id, $1, $1, $1, $1 FROM events`, perDelivery,
-		}, {
-			`INSERT INTO attempts (delivery_id, organization_id, extension_id, company_id, subscriber_id, event_slug, attempt,
-			   attempted_on, response_code, response_time_ms, error, error_class, response_body)
-			 SELECT d.id, 'org-bench', 'ext', 1, 1, d.event_slug, a, $1, 200, 10, '', '', repeat('r', 512)
-			 FROM deliveries d CROSS JOIN generate_series(1, $2) a`, perDelivery,
-		}} {
-			if _, err := conn.Exec(ctx, seed.sql, old, seed.n); err != nil {
-				b.Fatalf("seed: %v", err)
-			}
-		}
-		if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
-			b.Fatal(err)
-		}
-		_ = conn.Close(ctx)
+		seedPurgeable(b, dsn, deliveries, perDelivery)
 
 		r := store.Retention{Records: 30 * 24 * time.Hour, Payloads: 7 * 24 * time.Hour, Reports: 400 * 24 * time.Hour}
 		cutoffs := r.CutoffsAt(time.Now())
@@ -85,5 +61,143 @@ func BenchmarkPurge1M(b *testing.B) {
 		b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
 		b.ReportMetric(float64(elapsed.Milliseconds())/float64(batches), "ms/batch")
 		b.Logf("removed %v in %v, %d batches", total, elapsed.Round(time.Millisecond), batches)
+	}
+}
+
+// BenchmarkPurgeUnderIngestion measures what a purge, paced as the Purge activity paces
+// it, costs the deliveries being made meanwhile: one delivery's database work (store the event, plan its delivery, record a
+// succeeded attempt) at 100 per second, its latency's p99 for 10 s without a purge and
+// then while BenchmarkPurge1M's 1,000,000 attempts (and their deliveries and events) are
+// purged, on PostgreSQL. Run it with -benchtime=1x.
+func BenchmarkPurgeUnderIngestion(b *testing.B) {
+	base := os.Getenv(storetest.EnvDatabaseURL)
+	if base == "" {
+		b.Skip("set HOOKFLOW_TEST_DATABASE_URL to a PostgreSQL server")
+	}
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		dsn := storetest.NewPostgresSchema(b, base)
+		s := storetest.MustOpen(b, dsn)
+		seedPurgeable(b, dsn, 100_000, 10)
+		const slug = "company/product/create/v1"
+		storetest.MustInstall(b, s, "org-live", "ext", 1)
+		sub := &models.Subscriber{OrganizationID: "org-live", ExtensionID: "ext", CompanyID: 1, Name: "live", WebhookURL: "https://example.com/hook",
+			Status: models.StatusActive, InactivePolicy: models.PolicyQueue, Secret: "s3cret-value", Events: []models.SubscriberEvent{{Slug: slug}}}
+		if err := s.CreateSubscriber(ctx, sub); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		deliver := func() time.Duration {
+			start := time.Now()
+			n++
+			ev := &models.Event{CompanyID: 1, EventID: fmt.Sprintf("live-%d", n), Slug: slug, Payload: []byte(`{"a":1}`), AcceptedAt: start}
+			if _, err := s.StoreEvent(ctx, ev); err != nil {
+				b.Fatal(err)
+			}
+			planned, _, err := s.PlanDeliveries(ctx, ev, 0, 10, func(id int64) string { return fmt.Sprintf("wf-%d-%d", n, id) })
+			if err != nil || len(planned) != 1 {
+				b.Fatalf("plan: %v %v", planned, err)
+			}
+			err = s.RecordAttempt(ctx, store.AttemptRecord{Status: models.DeliverySucceeded, Attempt: models.Attempt{
+				DeliveryID: planned[0].DeliveryID, OrganizationID: "org-live", ExtensionID: "ext", CompanyID: 1, SubscriberID: sub.ID,
+				EventSlug: slug, Attempt: 1, AttemptedOn: time.Now(), ResponseCode: 200, ResponseTimeMS: 5,
+			}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return time.Since(start)
+		}
+		// ingest delivers at 100/s until done is closed and returns the latencies.
+		ingest := func(done <-chan struct{}) []time.Duration {
+			var lat []time.Duration
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return lat
+				case <-tick.C:
+					lat = append(lat, deliver())
+				}
+			}
+		}
+		quiet := make(chan struct{})
+		time.AfterFunc(10*time.Second, func() { close(quiet) })
+		without := ingest(quiet)
+
+		b.StartTimer()
+		purged := make(chan struct{})
+		var total int64
+		var elapsed time.Duration
+		go func() {
+			defer close(purged)
+			r := store.Retention{Records: 30 * 24 * time.Hour, Payloads: 7 * 24 * time.Hour, Reports: 400 * 24 * time.Hour}
+			c := r.CutoffsAt(time.Now())
+			start := time.Now()
+			var cur store.PurgeCursor
+			// As the Purge activity runs it: batches of activities.DefaultPurgeBatch,
+			// each followed by a pause as long as it took.
+			for !cur.Done() {
+				t0 := time.Now()
+				next, removed, err := s.PurgeBatch(ctx, c, cur, activities.DefaultPurgeBatch)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				total += removed["attempts"] + removed["deliveries"] + removed["events"]
+				cur = next
+				time.Sleep(time.Since(t0))
+			}
+			elapsed = time.Since(start)
+		}()
+		with := ingest(purged)
+		b.StopTimer()
+		p99 := func(l []time.Duration) time.Duration {
+			slices.Sort(l)
+			return l[len(l)*99/100]
+		}
+		pw, pq := p99(with), p99(without)
+		b.ReportMetric(float64(pq.Microseconds())/1000, "p99-ms-without")
+		b.ReportMetric(float64(pw.Microseconds())/1000, "p99-ms-with")
+		b.ReportMetric(float64(total)/elapsed.Seconds(), "purged-rows/s")
+		b.Logf("without a purge: %d deliveries, p99 %v; during the purge (%d rows in %v): %d deliveries, p99 %v (%.2f×)",
+			len(without), pq, total, elapsed.Round(time.Millisecond), len(with), pw, float64(pw)/float64(pq))
+	}
+}
+
+// seedPurgeable fills the database at dsn with deliveries succeeded two months ago,
+// perDelivery attempts each (512-byte response bodies), and their events.
+func seedPurgeable(b *testing.B, dsn string, deliveries, perDelivery int) {
+	b.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	old := time.Now().Add(-60 * 24 * time.Hour)
+	for _, seed := range []struct {
+		sql string
+		n   int
+	}{{
+		`INSERT INTO events (company_id, event_id, slug, payload, accepted_at, fanned_out_at)
+		 SELECT 1, 'bench-' || g, 'company/product/create/v1', convert_to(repeat('x', 1024), 'UTF8'), $1, $1 FROM generate_series(1, $2) g`, deliveries,
+	}, {
+		`INSERT INTO deliveries (event_row_id, subscriber_id, event_id, company_id, organization_id, extension_id, event_slug,
+		   status, attempts, series, last_response_code, last_response_time_ms, workflow_id, event_accepted_at, created_at, updated_at, completed_at)
+		 SELECT id, 1, event_id, 1, 'org-bench', 'ext', slug, 'succeeded', $2, 0, 200, 10, 'wf-' || id, $1, $1, $1, $1 FROM events`, perDelivery,
+	}, {
+		`INSERT INTO attempts (delivery_id, organization_id, extension_id, company_id, subscriber_id, event_slug, attempt,
+		   attempted_on, response_code, response_time_ms, error, error_class, response_body)
+		 SELECT d.id, 'org-bench', 'ext', 1, 1, d.event_slug, a, $1, 200, 10, '', '', repeat('r', 512)
+		 FROM deliveries d CROSS JOIN generate_series(1, $2) a`, perDelivery,
+	}} {
+		if _, err := conn.Exec(ctx, seed.sql, old, seed.n); err != nil {
+			b.Fatalf("seed: %v", err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
+		b.Fatal(err)
 	}
 }
