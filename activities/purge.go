@@ -19,49 +19,40 @@ import (
 const DefaultPurgeBatch = 100
 
 type purgeStore interface {
-	PurgeBatch(ctx context.Context, c store.Cutoffs, cur store.PurgeCursor, limit int) (store.PurgeCursor, map[string]int64, error)
+	PurgeRunProgress(ctx context.Context, run string) (store.PurgeProgress, error)
+	PurgeRunBatch(ctx context.Context, run string, c store.Cutoffs, p store.PurgeProgress, limit int) (store.PurgeProgress, map[string]int64, error)
+	ForgetPurgeRuns(ctx context.Context, run string, cutoff time.Time) error
 	ReclaimSpace(ctx context.Context) error
 	VacuumPurged(ctx context.Context) error
 }
 
-// purgeProgress is the Purge activity's heartbeat: where the run stands and what it has
-// removed so far, so that a retry resumes there and reports the whole run.
-type purgeProgress struct {
-	Cursor  store.PurgeCursor `json:"cursor"`
-	Removed map[string]int64  `json:"removed"`
-	Batches int               `json:"batches"`
-}
-
-// Purge removes what the retention policy allows (store.PurgeBatch), one batch per
-// transaction, heartbeating after each; a retry resumes from the last heartbeat. Without
-// a retention policy (Deps.Retention zero) it removes nothing.
+// Purge removes what the retention policy allows (store.PurgeRunBatch), one batch per
+// transaction. Each batch commits the run's progress with its deletes, so that a retry
+// (after a crash, or a worker lost mid-run) resumes exactly where the last batch ended
+// and the result counts every row the run removed, once. It heartbeats after each batch
+// so that Temporal notices a lost worker within the heartbeat timeout. Without a
+// retention policy (Deps.Retention zero) it removes nothing.
 func (a *Activities) Purge(ctx context.Context, in workflows.PurgeInput) (workflows.PurgeResult, error) {
-	p := purgeProgress{Removed: map[string]int64{}}
-	if activity.HasHeartbeatDetails(ctx) {
-		if err := activity.GetHeartbeatDetails(ctx, &p); err != nil {
-			a.log.Warn("purge: unreadable heartbeat, starting over", "error", err)
-			p = purgeProgress{Removed: map[string]int64{}}
-		}
-		if p.Removed == nil {
-			p.Removed = map[string]int64{}
-		}
-	}
 	if a.retention == (store.Retention{}) {
-		return workflows.PurgeResult{Removed: p.Removed}, nil
+		return workflows.PurgeResult{Removed: map[string]int64{}}, nil
+	}
+	info := activity.GetInfo(ctx)
+	run := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID
+	p, err := a.store.PurgeRunProgress(ctx, run)
+	if err != nil {
+		return workflows.PurgeResult{}, fmt.Errorf("purge: read the run's progress: %w", err)
 	}
 	cutoffs := a.retention.CutoffsAt(in.Now)
 	for !p.Cursor.Done() {
 		began := time.Now()
-		next, removed, err := a.store.PurgeBatch(ctx, cutoffs, p.Cursor, a.purgeBatch)
+		next, removed, err := a.store.PurgeRunBatch(ctx, run, cutoffs, p, a.purgeBatch)
 		if err != nil {
 			return workflows.PurgeResult{}, fmt.Errorf("purge %s after id %d: %w", store.PurgePhases[p.Cursor.Phase], p.Cursor.After, err)
 		}
 		for table, n := range removed {
-			p.Removed[table] += n
 			a.metrics.Purged(table, n)
 		}
-		p.Cursor = next
-		p.Batches++
+		p = next
 		activity.RecordHeartbeat(ctx, p)
 		// Yield to the deliveries: wait as long as the batch took, so that the purge
 		// takes at most half of the database's time however large the backlog.
@@ -74,6 +65,10 @@ func (a *Activities) Purge(ctx context.Context, in workflows.PurgeInput) (workfl
 			case <-pause.C:
 			}
 		}
+	}
+	// A run's progress is kept as long as the records it purged would have been.
+	if err := a.store.ForgetPurgeRuns(ctx, run, cutoffs.Records); err != nil {
+		a.log.Warn("purge: forget old runs", "error", err)
 	}
 	if err := a.store.ReclaimSpace(ctx); err != nil {
 		// The rows are gone; the space comes back at the next run.

@@ -15,19 +15,16 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// heartbeat is the Purge activity's heartbeat as Temporal keeps it (JSON), written here
-// as a try that died would have left it.
-type heartbeat struct {
-	Cursor  store.PurgeCursor `json:"cursor"`
-	Removed map[string]int64  `json:"removed"`
-	Batches int               `json:"batches"`
-}
+// testRun is the purge run key of an activity run by the SDK's test environment: its
+// workflow id and run id are fixed.
+const testRun = "default-test-workflow-id/default-test-run-id"
 
-// TestPurgeResumesFromHeartbeat: a retried Purge activity (its worker died) goes on from
-// the last heartbeat's position rather than starting over, and its result counts the
-// whole run, the dead try's rows included; a new run then finds what lay before that
-// position.
-func TestPurgeResumesFromHeartbeat(t *testing.T) {
+// TestPurgeResumesFromRecordedProgress: a retried Purge activity (its worker died) goes
+// on from the progress its last batch committed, not from its heartbeat (which can lag
+// behind, or be lost with the worker) and not from the start, and its result counts the
+// whole run exactly once, the dead try's rows included. A retry of a run that had ended
+// reports the same counts and removes nothing more.
+func TestPurgeResumesFromRecordedProgress(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.MustOpen(t, storetest.Databases(t)[0].URL)
 	const slug = "company/product/create/v1"
@@ -40,11 +37,12 @@ func TestPurgeResumesFromHeartbeat(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
+	retention := store.Retention{Records: time.Minute, Payloads: time.Minute, Reports: time.Minute}
 	acts, err := activities.New(activities.Deps{
 		Store: s, Sender: webhook.NewClient(webhook.ClientOptions{}), Transform: transform.NewEngine(transform.Limits{}),
 		Retry:     workflows.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 3},
-		Retention: store.Retention{Records: time.Minute, Payloads: time.Minute, Reports: time.Minute},
-		// Two rows per transaction: the run takes several batches, each heartbeated.
+		Retention: retention,
+		// Two rows per transaction: the run takes several batches.
 		PurgeBatch: 2,
 	})
 	if err != nil {
@@ -52,10 +50,19 @@ func TestPurgeResumesFromHeartbeat(t *testing.T) {
 	}
 	in := workflows.PurgeInput{Now: time.Now().Add(time.Hour)} // everything is past retention
 
-	// The dead try had removed 3 deliveries (its heartbeat says so) and stood after the
-	// third: the retry leaves the first three alone and removes the other three.
+	// The dead try committed two batches (4 deliveries) before it died; its last
+	// heartbeat to reach Temporal was sent after the first.
+	p := store.PurgeProgress{Removed: map[string]int64{}}
+	for range 2 {
+		if p, _, err = s.PurgeRunBatch(ctx, testRun, retention.CutoffsAt(in.Now), p, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Removed["deliveries"] != 4 {
+		t.Fatalf("the dead try's two batches removed %v, want 4 deliveries", p.Removed)
+	}
 	env := newActivityEnv(acts)
-	env.SetHeartbeatDetails(heartbeat{Cursor: store.PurgeCursor{After: ids[2]}, Removed: map[string]int64{"deliveries": 3}, Batches: 2})
+	env.SetHeartbeatDetails(store.PurgeProgress{Cursor: store.PurgeCursor{After: ids[1]}, Removed: map[string]int64{"deliveries": 2}, Batches: 1})
 	val, err := env.ExecuteActivity(workflows.ActivityPurge, in)
 	if err != nil {
 		t.Fatal(err)
@@ -65,25 +72,35 @@ func TestPurgeResumesFromHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	if res.Removed["deliveries"] != 6 {
-		t.Errorf("resumed run removed %d deliveries in all, want the 3 before and 3 now (%v)", res.Removed["deliveries"], res.Removed)
+		t.Errorf("resumed run reports %d deliveries removed, want the 4 before and the 2 left (%v)", res.Removed["deliveries"], res.Removed)
 	}
-	for i, id := range ids {
-		_, err := s.DeliveryByID(ctx, id)
-		if kept := err == nil; kept != (i < 3) {
-			t.Errorf("delivery %d (the %d. one): kept %v, err %v; want the first three kept by the resumed run", id, i+1, kept, err)
+	if res.Batches < 3 {
+		t.Errorf("resumed run reports %d batches, want the dead try's 2 and its own", res.Batches)
+	}
+	for _, id := range ids {
+		if _, err := s.DeliveryByID(ctx, id); err == nil {
+			t.Errorf("delivery %d is left after the run", id)
 		}
 	}
 
-	// A new run starts from the beginning.
+	// A retry after the run had ended (its completion was not reported) reports the
+	// same and takes nothing of what came since.
+	late := mustDelivery(t, s, sub, slug, "ev-late")
+	if err := s.FinishDelivery(ctx, late, models.DeliveryFiltered, "did not match", store.Run{}); err != nil {
+		t.Fatal(err)
+	}
 	val, err = newActivityEnv(acts).ExecuteActivity(workflows.ActivityPurge, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res = workflows.PurgeResult{}
-	if err := val.Get(&res); err != nil {
+	again := workflows.PurgeResult{}
+	if err := val.Get(&again); err != nil {
 		t.Fatal(err)
 	}
-	if res.Removed["deliveries"] != 3 || res.Batches < 2 {
-		t.Errorf("new run removed %d deliveries in %d batches, want the 3 left in several", res.Removed["deliveries"], res.Batches)
+	if again.Removed["deliveries"] != 6 || again.Batches != res.Batches {
+		t.Errorf("retry of an ended run reports %v in %d batches, want %v in %d", again.Removed, again.Batches, res.Removed, res.Batches)
+	}
+	if _, err := s.DeliveryByID(ctx, late); err != nil {
+		t.Errorf("the retry of an ended run removed a later delivery: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -72,6 +73,84 @@ func (c PurgeCursor) Done() bool { return c.Phase >= len(PurgePhases) }
 // no delivery refers to them, and payloads only of events none of whose deliveries is
 // under way.
 func (s *Store) PurgeBatch(ctx context.Context, c Cutoffs, cur PurgeCursor, limit int) (PurgeCursor, map[string]int64, error) {
+	return s.purgeBatch(s.db.WithContext(ctx), c, cur, limit)
+}
+
+// PurgeProgress is where a purge run stands and what it has removed so far.
+type PurgeProgress struct {
+	Cursor  PurgeCursor      `json:"cursor"`
+	Removed map[string]int64 `json:"removed"`
+	Batches int              `json:"batches"`
+}
+
+// purgeRun is a purge run's progress as the database keeps it, written in the
+// transaction of each of its batches: what a run reports is then exactly what it
+// removed, however often it was interrupted.
+type purgeRun struct {
+	ID        string `gorm:"primaryKey;size:200"` // the purge workflow's id and run id
+	Phase     int    `gorm:"not null"`
+	After     int64  `gorm:"not null"`
+	Removed   string `gorm:"not null"` // JSON object: table → rows
+	Batches   int    `gorm:"not null"`
+	UpdatedAt time.Time
+}
+
+func (purgeRun) TableName() string { return "purge_runs" }
+
+// PurgeRunProgress returns the progress recorded for run, the zero progress for a run
+// that has not removed anything yet.
+func (s *Store) PurgeRunProgress(ctx context.Context, run string) (PurgeProgress, error) {
+	p := PurgeProgress{Removed: map[string]int64{}}
+	var r purgeRun
+	err := s.db.WithContext(ctx).Where("id = ?", run).Limit(1).Find(&r).Error
+	if err != nil || r.ID == "" {
+		return p, dbError(err, "")
+	}
+	if err := json.Unmarshal([]byte(r.Removed), &p.Removed); err != nil {
+		return p, fmt.Errorf("purge run %s: unreadable counts: %w", run, err)
+	}
+	p.Cursor, p.Batches = PurgeCursor{Phase: r.Phase, After: r.After}, r.Batches
+	return p, nil
+}
+
+// PurgeRunBatch is PurgeBatch for the run named run at p: the batch and the run's new
+// progress are committed together. It returns that progress and what the batch removed.
+func (s *Store) PurgeRunBatch(ctx context.Context, run string, c Cutoffs, p PurgeProgress, limit int) (PurgeProgress, map[string]int64, error) {
+	var removed map[string]int64
+	next := PurgeProgress{Removed: map[string]int64{}}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		cur, rm, err := s.purgeBatch(tx, c, p.Cursor, limit)
+		if err != nil {
+			return err
+		}
+		removed = rm
+		for t, n := range p.Removed {
+			next.Removed[t] = n
+		}
+		for t, n := range rm {
+			next.Removed[t] += n
+		}
+		next.Cursor, next.Batches = cur, p.Batches+1
+		counts, err := json.Marshal(next.Removed)
+		if err != nil {
+			return err
+		}
+		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, UpdateAll: true}).
+			Create(&purgeRun{ID: run, Phase: cur.Phase, After: cur.After, Removed: string(counts), Batches: next.Batches, UpdatedAt: s.Now()}).Error
+	})
+	if err != nil {
+		return p, nil, dbError(err, "")
+	}
+	return next, removed, nil
+}
+
+// ForgetPurgeRuns removes the progress of the purge runs other than run last updated
+// before cutoff.
+func (s *Store) ForgetPurgeRuns(ctx context.Context, run string, cutoff time.Time) error {
+	return dbError(s.db.WithContext(ctx).Where("updated_at < ? AND id <> ?", cutoff, run).Delete(&purgeRun{}).Error, "")
+}
+
+func (s *Store) purgeBatch(db *gorm.DB, c Cutoffs, cur PurgeCursor, limit int) (PurgeCursor, map[string]int64, error) {
 	if cur.Done() {
 		return cur, nil, nil
 	}
@@ -79,7 +158,6 @@ func (s *Store) PurgeBatch(ctx context.Context, c Cutoffs, cur PurgeCursor, limi
 	var last int64
 	var more bool
 	var err error
-	db := s.db.WithContext(ctx)
 	switch PurgePhases[cur.Phase] {
 	case PurgeDeliveries:
 		last, more, err = s.purgeDeliveries(db, c.Records, cur.After, limit, removed)

@@ -76,23 +76,34 @@ func (f *purgeFixture) notification(t *testing.T, deliveryID int64, age time.Dur
 // and returns what it removed.
 func purgeAll(t *testing.T, s *store.Store, c store.Cutoffs, limit int) map[string]int64 {
 	t.Helper()
+	ctx := context.Background()
+	run := "purge-test/" + t.Name()
 	total := map[string]int64{}
-	var cur store.PurgeCursor
-	for batches := 0; !cur.Done(); batches++ {
+	p := store.PurgeProgress{Removed: map[string]int64{}}
+	for batches := 0; !p.Cursor.Done(); batches++ {
 		if batches > 10000 {
-			t.Fatalf("purge did not end (cursor %+v)", cur)
+			t.Fatalf("purge did not end (cursor %+v)", p.Cursor)
 		}
-		next, removed, err := s.PurgeBatch(context.Background(), c, cur, limit)
+		next, removed, err := s.PurgeRunBatch(ctx, run, c, p, limit)
 		if err != nil {
-			t.Fatalf("purge batch at %+v: %v", cur, err)
+			t.Fatalf("purge batch at %+v: %v", p.Cursor, err)
 		}
-		if next.Phase < cur.Phase || (next.Phase == cur.Phase && next.After <= cur.After) {
-			t.Fatalf("purge cursor went from %+v to %+v", cur, next)
+		cur := p.Cursor
+		if next.Cursor.Phase < cur.Phase || (next.Cursor.Phase == cur.Phase && next.Cursor.After <= cur.After) {
+			t.Fatalf("purge cursor went from %+v to %+v", cur, next.Cursor)
 		}
 		for k, v := range removed {
 			total[k] += v
 		}
-		cur = next
+		p = next
+	}
+	// The database kept the run's progress with each batch.
+	kept, err := s.PurgeRunProgress(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !kept.Cursor.Done() || kept.Batches != p.Batches || fmt.Sprint(kept.Removed) != fmt.Sprint(total) {
+		t.Errorf("recorded progress %+v, want done after %d batches with %v", kept, p.Batches, total)
 	}
 	return total
 }
