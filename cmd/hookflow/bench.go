@@ -59,22 +59,40 @@ type benchOptions struct {
 	subscribers []int64
 }
 
+// describe names the shape measured.
+func (o benchOptions) describe(cfg Config) string {
+	if o.Topology != "postgres" {
+		return "dev (one process)"
+	}
+	api := "an API with a worker"
+	if !cfg.APIWorker {
+		api = "an API without a worker"
+	}
+	workers := "1 worker"
+	if o.Workers != 1 {
+		workers = strconv.Itoa(o.Workers) + " workers"
+	}
+	return "postgres: " + workers + ", " + api
+}
+
 // benchReport is what `hookflow bench --json` prints.
 type benchReport struct {
-	Mode                  string             `json:"mode"`
-	Subscribers           int                `json:"subscribers"`
-	Events                int                `json:"events"`
-	Deliveries            int                `json:"deliveries"`
-	ElapsedSeconds        float64            `json:"elapsed_seconds"`
-	DeliveriesPerSecond   float64            `json:"deliveries_per_second"`
-	FloorPerSecond        float64            `json:"floor_deliveries_per_second"`
-	RatioToFloor          float64            `json:"ratio_to_floor"`
-	CeilingPerSecond      float64            `json:"ceiling_deliveries_per_second"`
-	RatioToCeiling        float64            `json:"ratio_to_ceiling"`
-	LatencyMS             map[string]float64 `json:"latency_ms"`
-	Lost                  int                `json:"lost"`
-	Duplicates            int                `json:"duplicates"`
-	CPUSecondsPer1000     float64            `json:"cpu_seconds_per_1000"`
+	Mode                string             `json:"mode"`
+	Subscribers         int                `json:"subscribers"`
+	Events              int                `json:"events"`
+	Deliveries          int                `json:"deliveries"`
+	ElapsedSeconds      float64            `json:"elapsed_seconds"`
+	DeliveriesPerSecond float64            `json:"deliveries_per_second"`
+	FloorPerSecond      float64            `json:"floor_deliveries_per_second"`
+	RatioToFloor        float64            `json:"ratio_to_floor"`
+	CeilingPerSecond    float64            `json:"ceiling_deliveries_per_second"`
+	RatioToCeiling      float64            `json:"ratio_to_ceiling"`
+	LatencyMS           map[string]float64 `json:"latency_ms"`
+	Lost                int                `json:"lost"`
+	Duplicates          int                `json:"duplicates"`
+	CPUSecondsPer1000   float64            `json:"cpu_seconds_per_1000"`
+	// PostgresCPUPer1000 is the part of CPUSecondsPer1000 spent by PostgreSQL's processes.
+	PostgresCPUPer1000    float64            `json:"postgres_cpu_seconds_per_1000,omitempty"`
 	PeakRSSMB             float64            `json:"peak_rss_mb"`
 	SQLStatementsPerDeliv float64            `json:"sql_statements_per_delivery"`
 	SQLByKindPerDelivery  map[string]float64 `json:"sql_statements_by_kind_per_delivery,omitempty"`
@@ -84,6 +102,7 @@ type benchReport struct {
 	// work Temporal still does for deliveries already made (-1: not within the timeout).
 	SettledSeconds float64 `json:"settled_seconds"`
 	Store          string  `json:"store"`
+	Topology       string  `json:"topology"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -102,7 +121,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fs.BoolVar(&o.JSON, "json", false, "print one JSON object instead of the table")
 		fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up waiting for deliveries after this long")
 		fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the Hookflow phase to this file")
-		fs.StringVar(&o.Topology, "topology", "dev", "dev (one process: embedded Temporal on SQLite, worker and API) or postgres (a Temporal server on PostgreSQL, the API without a worker, --workers workers; needs --database-url postgres://… and --temporal-database-url)")
+		fs.StringVar(&o.Topology, "topology", "dev", "dev (one process: embedded Temporal on SQLite, worker and API) or postgres (a Temporal server on PostgreSQL, the API (with a worker of its own unless --api-worker=false), --workers workers; needs --database-url postgres://… and --temporal-database-url)")
 		fs.IntVar(&o.Workers, "workers", 1, "workers of the postgres topology")
 		fs.StringVar(&o.TemporalDB, "temporal-database-url", getenv("HOOKFLOW_TEMPORAL_DATABASE_URL"), "PostgreSQL server for the postgres topology's Temporal, postgres://user:pass@host:5432/; each measurement gets new databases there, dropped after (env HOOKFLOW_TEMPORAL_DATABASE_URL)")
 	})
@@ -201,7 +220,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 		progress("measuring Hookflow in %s mode (%d events × %d subscribers)…", mode, o.Events, o.Subscribers)
-		rep := benchReport{Mode: mode, Subscribers: o.Subscribers, Events: o.Events, Store: m.Store().Dialect(), LatencyMS: map[string]float64{}}
+		rep := benchReport{Mode: mode, Subscribers: o.Subscribers, Events: o.Events, Store: m.Store().Dialect(), Topology: o.describe(cfg), LatencyMS: map[string]float64{}}
 		rc.reset()
 		// Unique across runs too, for an external database kept from an earlier run.
 		o.company = time.Now().Unix()%10_000_000*100 + int64(stacks)
@@ -347,10 +366,12 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		time.Sleep(20 * time.Millisecond)
 	}
 	cpu := cpuTime() - cpu0
+	var pgCPU time.Duration
 	if m.Store().Dialect() == "postgres" {
 		// PostgreSQL's work is the deployment's too: a dev stack on SQLite does it in
 		// this process.
-		cpu += postgresCPU() - pg0
+		pgCPU = postgresCPU() - pg0
+		cpu += pgCPU
 	}
 	rc.mu.Lock()
 	got, dups, last := len(rc.seen), rc.duplicates, rc.last
@@ -367,6 +388,7 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 	rep.LatencyMS = map[string]float64{"p50": ms(p50), "p95": ms(p95), "p99": ms(p99), "max": ms(pmax)}
 	if got > 0 {
 		rep.CPUSecondsPer1000 = round3(cpu.Seconds() / float64(got) * 1000)
+		rep.PostgresCPUPer1000 = round3(pgCPU.Seconds() / float64(got) * 1000)
 		// Filtered deliveries cost statements too: divide by every delivery made.
 		statements1, kinds1 := statements(m)
 		rep.SQLStatementsPerDeliv = round3(float64(statements1-statements0) / float64(o.Events*o.Subscribers))
@@ -479,6 +501,7 @@ func printBench(w io.Writer, r benchReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
 	row("mode", r.Mode)
+	row("topology", r.Topology)
 	row("store", r.Store)
 	row("events × subscribers", fmt.Sprintf("%d × %d", r.Events, r.Subscribers))
 	row("deliveries", r.Deliveries)
@@ -493,7 +516,11 @@ func printBench(w io.Writer, r benchReport) {
 	row("events accepted/s", fmt.Sprintf("%.1f", r.AcceptedPerSecond))
 	row("latency p50/p95/p99/max", fmt.Sprintf("%.0f / %.0f / %.0f / %.0f ms", r.LatencyMS["p50"], r.LatencyMS["p95"], r.LatencyMS["p99"], r.LatencyMS["max"]))
 	row("lost / duplicates", fmt.Sprintf("%d / %d", r.Lost, r.Duplicates))
-	row("CPU per 1000 deliveries", fmt.Sprintf("%.2f s", r.CPUSecondsPer1000))
+	if r.PostgresCPUPer1000 > 0 {
+		row("CPU per 1000 deliveries", fmt.Sprintf("%.2f s (PostgreSQL %.2f s)", r.CPUSecondsPer1000, r.PostgresCPUPer1000))
+	} else {
+		row("CPU per 1000 deliveries", fmt.Sprintf("%.2f s", r.CPUSecondsPer1000))
+	}
 	row("peak RSS", fmt.Sprintf("%.0f MB", r.PeakRSSMB))
 	row("SQL statements per delivery", r.SQLStatementsPerDeliv)
 	kinds := make([]string, 0, len(r.SQLByKindPerDelivery))

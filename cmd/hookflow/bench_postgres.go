@@ -20,7 +20,8 @@ import (
 // startPostgresTopology starts the deployed shape for one bench measurement, in this
 // process: a Temporal server on new PostgreSQL databases (as `hookflow temporal`), the
 // application schema and namespace prepared as `hookflow migrate` does, o.Workers
-// workers and an API without a worker. The returned Main is the API; the workers and
+// workers and an API, with a worker of its own unless c.APIWorker is false (as
+// `hookflow api`). The returned Main is the API; the workers and
 // the server close with it, and the databases are dropped.
 func startPostgresTopology(ctx context.Context, c Config, o benchOptions, n int, log *slog.Logger) (m *Main, err error) {
 	base, err := url.Parse(o.TemporalDB)
@@ -39,6 +40,10 @@ func startPostgresTopology(ctx context.Context, c Config, o benchOptions, n int,
 		}
 	}()
 	closers = append(closers, func() { dropBenchDatabases(base, name) })
+	// The server runs in this process, as in `hookflow temporal`, and gets its collector
+	// setting (the API and workers beside it share it; on their own they allocate far
+	// less).
+	tuneGC()
 	ts := c.TemporalServer
 	srv, err := devserver.Start(ctx, devserver.Options{
 		Postgres: &devserver.Postgres{URL: dbURL.String(), MaxConns: ts.MaxConns, MaxIdleConns: ts.MaxIdleConns, VisibilityMaxConns: ts.VisibilityMaxConns},
@@ -67,7 +72,7 @@ func startPostgresTopology(ctx context.Context, c Config, o benchOptions, n int,
 		workers = append(workers, w)
 		closers = append(closers, w.Close)
 	}
-	api := NewMain(c, Parts{API: true}, log)
+	api := NewMain(c, Parts{API: true, Worker: c.APIWorker}, log)
 	if err := api.Start(ctx); err != nil {
 		return nil, err
 	}

@@ -95,6 +95,10 @@ type Config struct {
 	// ReleaseConcurrency is how many queued deliveries of a re-activated subscriber go
 	// out at a time (1 keeps them in order).
 	ReleaseConcurrency int
+	// APIWorker runs a worker in `hookflow api` (and the bench's API) beside the API, so
+	// that the event workflows it starts begin on it without a round trip through
+	// Temporal's matching service (eager start).
+	APIWorker bool
 
 	// SMTP sends alerts (a subscriber blocked) to subscribers' email_id; without
 	// SMTPAddr they are only stored and logged.
@@ -155,6 +159,7 @@ func DefaultConfig(cmd string) Config {
 		Retry:              DefaultRetry,
 		DeliveryMode:       workflows.ModeChild,
 		ReleaseConcurrency: 1,
+		APIWorker:          true,
 		RateLimit:          apiserver.DefaultRateLimit,
 		RateBurst:          apiserver.DefaultRateBurst,
 		AuthFailureLimit:   apiserver.DefaultAuthFailureLimit,
@@ -212,6 +217,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.duration("HOOKFLOW_RETRY_EXPIRATION", &c.Retry.Expiration)
 	env.integer("HOOKFLOW_RETRY_MAX_ATTEMPTS", &c.Retry.MaximumAttempts)
 	env.integer("HOOKFLOW_RELEASE_CONCURRENCY", &c.ReleaseConcurrency)
+	env.boolean("HOOKFLOW_API_WORKER", &c.APIWorker)
 	env.days("HOOKFLOW_RETENTION", &c.Retention.Records)
 	env.days("HOOKFLOW_PAYLOAD_RETENTION", &c.Retention.Payloads)
 	env.days("HOOKFLOW_REPORT_RETENTION", &c.Retention.Reports)
@@ -269,8 +275,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 		fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (env HOOKFLOW_HTTP_ADDR)")
 		fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "admin token (env HOOKFLOW_ADMIN_TOKEN; dev generates one when empty)")
 	}
-	if cmd == "dev" || cmd == "worker" || cmd == "bench" {
-		fs.StringVar(&c.DeliveryMode, "mode", c.DeliveryMode, "delivery mode: child (a workflow per delivery) or inline-first (first attempts inside the event workflow); bench also takes both (env HOOKFLOW_DELIVERY_MODE)")
+	if cmd == "dev" || cmd == "worker" || cmd == "api" || cmd == "bench" {
+		fs.StringVar(&c.DeliveryMode, "mode", c.DeliveryMode, "delivery mode: child (a workflow per delivery) or inline-first (first attempts inside the event workflow); api: of its worker; bench also takes both (env HOOKFLOW_DELIVERY_MODE)")
 	}
 	if cmd == "migrate" || cmd == "dev" {
 		// Read here rather than above: it is migrate's (for a namespace it creates) and
@@ -294,6 +300,13 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	}
 	if cmd == "worker" {
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "where the worker serves /metrics (env HOOKFLOW_METRICS_ADDR; empty: nowhere)")
+	}
+	if cmd == "api" || cmd == "bench" {
+		name := "worker"
+		if cmd == "bench" {
+			name = "api-worker"
+		}
+		fs.BoolVar(&c.APIWorker, name, c.APIWorker, "run a worker beside the API, which starts its event workflows on it directly (eager start); false: the API only starts them, workers run them (env HOOKFLOW_API_WORKER)")
 	}
 	if cmd == "api" {
 		fs.StringVar(&c.TemporalUIURL, "temporal-ui-url", c.TemporalUIURL, "Temporal UI base URL for links (env HOOKFLOW_TEMPORAL_UI_URL)")

@@ -127,7 +127,7 @@ func runServer(ctx context.Context, cmd string, args []string, stdout, stderr io
 	parts := map[string]Parts{
 		"dev":    {EmbeddedTemporal: true, Worker: true, API: true},
 		"worker": {Worker: true},
-		"api":    {API: true},
+		"api":    {API: true, Worker: cfg.APIWorker},
 	}[cmd]
 	m := NewMain(cfg, parts, log)
 	if err := m.Start(ctx); err != nil {

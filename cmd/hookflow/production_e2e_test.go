@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/hookflow/hookflow/producer"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/store/storetest"
+	"github.com/hookflow/hookflow/workflows"
 )
 
 // The production shape: PostgreSQL, a Temporal server on it (`hookflow temporal`),
@@ -46,6 +49,7 @@ type prodStack struct {
 	apiURL       string
 	env          []string // the settings every Hookflow process gets
 	temporal     *process
+	api          *process
 }
 
 // newProdDatabases returns a fresh Temporal database URL (the visibility database is its
@@ -89,7 +93,9 @@ func newProdDatabases(t *testing.T) (temporalDB, appURL, appName string) {
 	return temporalDB, app.String(), appName
 }
 
-// startProdStack starts the production shape in mode, without workers.
+// startProdStack starts the production shape in mode, without workers. Its API runs a
+// worker of its own (the default) in inline-first mode and none in child mode, so that
+// both ways of running `hookflow api` are covered.
 func startProdStack(t *testing.T, mode string) *prodStack {
 	t.Helper()
 	temporalDB, appURL, appName := newProdDatabases(t)
@@ -100,9 +106,13 @@ func startProdStack(t *testing.T, mode string) *prodStack {
 	s.startTemporal()
 	s.migrate()
 	apiAddr := freeAddr(t)
-	api := startProcess(t, append([]string{"HOOKFLOW_ADMIN_TOKEN=" + testAdminToken}, s.env...), "api", "--http-addr", apiAddr)
+	apiEnv := append([]string{"HOOKFLOW_ADMIN_TOKEN=" + testAdminToken}, s.env...)
+	if mode == "child" {
+		apiEnv = append(apiEnv, "HOOKFLOW_API_WORKER=false")
+	}
+	s.api = startProcess(t, apiEnv, "api", "--http-addr", apiAddr)
 	s.apiURL = "http://" + apiAddr
-	api.waitReady(t, "hookflow api", s.apiURL+"/readyz")
+	s.api.waitReady(t, "hookflow api", s.apiURL+"/readyz")
 	return s
 }
 
@@ -302,6 +312,7 @@ func TestProductionShape(t *testing.T) {
 		}
 		defer st.Close()
 		checkStoreSucceeded(t, st, ids, events+produced)
+		s.checkFirstTask(rc.Events+"-api-0", mode != "child")
 		// A POST in flight at the worker's kill, or made while Temporal was away (its
 		// completion could not be reported), may be repeated under its webhook-id.
 		dups := rc.checkDuplicates(t, total, []time.Time{workerKilled, temporalBack})
@@ -317,6 +328,35 @@ func TestProductionShape(t *testing.T) {
 			t.Errorf("Hookflow's processes held %d connections, more than their pools allow (%d)", p[1], limit)
 		}
 	})
+}
+
+// checkFirstTask checks who ran the first workflow task of the event workflow of eventID
+// (sent through the API): the API's own worker when it has one (eager start: the task
+// never went through matching), else one of the workers.
+func (s *prodStack) checkFirstTask(eventID string, byAPI bool) {
+	s.t.Helper()
+	c, err := client.Dial(client.Options{HostPort: s.temporalAddr, Logger: quietSDKLogger()})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	it := c.GetWorkflowHistory(ctx, workflows.EventWorkflowID(1, eventID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if a := ev.GetWorkflowTaskStartedEventAttributes(); a != nil {
+			api := strconv.Itoa(s.api.cmd.Process.Pid) + "@"
+			if got := strings.HasPrefix(a.GetIdentity(), api); got != byAPI {
+				s.t.Errorf("event %s: the first workflow task ran on %q; by the API (pid %s): %v, want %v", eventID, a.GetIdentity(), api, got, byAPI)
+			}
+			return
+		}
+	}
+	s.t.Errorf("event %s: no workflow task in its history", eventID)
 }
 
 // quietSDKLogger keeps the Temporal SDK's reconnection warnings out of the test log.
