@@ -15,7 +15,7 @@ import (
 // their attempts: about ten times as many rows go): small enough that each transaction
 // holds its locks briefly and autovacuum keeps up with the deletes. With the pause after
 // each batch (see Purge), deliveries made during a purge of 1,000,000 attempts kept their
-// p99 within 1.5× of their p99 without one (BENCHMARKS.md), at 39,000–65,000 rows/s.
+// p99 within 1.5× of their p99 without one (BENCHMARKS.md), at 29,000–65,000 rows/s.
 const DefaultPurgeBatch = 100
 
 type purgeStore interface {

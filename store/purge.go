@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"gorm.io/gorm"
@@ -61,21 +62,6 @@ type PurgeCursor struct {
 // Done reports whether the run has taken every phase.
 func (c PurgeCursor) Done() bool { return c.Phase >= len(PurgePhases) }
 
-// PurgeBatch takes one batch of the purge at cur: it looks at up to limit rows of the
-// phase, in id order, removes (or expunges) those the cutoffs allow, in one transaction,
-// and returns the cursor to go on from and what it removed, per table ("attempts" and
-// "notifications" count the rows that went with their deliveries). A phase ends at its
-// first row too recent for its cutoff (ids grow with time), or at the end of the table.
-//
-// Nothing that a delivery under way needs is touched: only final deliveries are removed
-// (a delivery that a redelivery re-opens between the read and the delete is left, since
-// the delete checks the status again), events only once their fan-out has finished and
-// no delivery refers to them, and payloads only of events none of whose deliveries is
-// under way.
-func (s *Store) PurgeBatch(ctx context.Context, c Cutoffs, cur PurgeCursor, limit int) (PurgeCursor, map[string]int64, error) {
-	return s.purgeBatch(s.db.WithContext(ctx), c, cur, limit)
-}
-
 // PurgeProgress is where a purge run stands and what it has removed so far.
 type PurgeProgress struct {
 	Cursor  PurgeCursor      `json:"cursor"`
@@ -113,24 +99,25 @@ func (s *Store) PurgeRunProgress(ctx context.Context, run string) (PurgeProgress
 	return p, nil
 }
 
-// PurgeRunBatch is PurgeBatch for the run named run at p: the batch and the run's new
-// progress are committed together. It returns that progress and what the batch removed.
+// PurgeRunBatch takes one batch (see purgeBatch) of the run named run at p: the batch
+// and the run's new progress are committed together. It returns that progress and what
+// the batch removed.
 func (s *Store) PurgeRunBatch(ctx context.Context, run string, c Cutoffs, p PurgeProgress, limit int) (PurgeProgress, map[string]int64, error) {
 	var removed map[string]int64
-	next := PurgeProgress{Removed: map[string]int64{}}
+	var next PurgeProgress
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		cur, rm, err := s.purgeBatch(tx, c, p.Cursor, limit)
 		if err != nil {
 			return err
 		}
 		removed = rm
-		for t, n := range p.Removed {
-			next.Removed[t] = n
+		next = PurgeProgress{Cursor: cur, Removed: maps.Clone(p.Removed), Batches: p.Batches + 1}
+		if next.Removed == nil {
+			next.Removed = map[string]int64{}
 		}
 		for t, n := range rm {
 			next.Removed[t] += n
 		}
-		next.Cursor, next.Batches = cur, p.Batches+1
 		counts, err := json.Marshal(next.Removed)
 		if err != nil {
 			return err
@@ -150,6 +137,17 @@ func (s *Store) ForgetPurgeRuns(ctx context.Context, run string, cutoff time.Tim
 	return dbError(s.db.WithContext(ctx).Where("updated_at < ? AND id <> ?", cutoff, run).Delete(&purgeRun{}).Error, "")
 }
 
+// purgeBatch takes one batch of the purge at cur: it looks at up to limit rows of the
+// phase, in id order, removes (or expunges) those the cutoffs allow, in one transaction,
+// and returns the cursor to go on from and what it removed, per table ("attempts" and
+// "notifications" count the rows that went with their deliveries). A phase ends at its
+// first row too recent for its cutoff (ids grow with time), or at the end of the table.
+//
+// Nothing that a delivery under way needs is touched: only final deliveries are removed
+// (a delivery that a redelivery re-opens between the read and the delete is left, since
+// the delete checks the status again), events only once their fan-out has finished and
+// no delivery refers to them, and payloads only of events none of whose deliveries is
+// under way.
 func (s *Store) purgeBatch(db *gorm.DB, c Cutoffs, cur PurgeCursor, limit int) (PurgeCursor, map[string]int64, error) {
 	if cur.Done() {
 		return cur, nil, nil

@@ -38,20 +38,14 @@ func BenchmarkPurge1M(b *testing.B) {
 		cutoffs := r.CutoffsAt(time.Now())
 		b.StartTimer()
 		start := time.Now()
-		var cur store.PurgeCursor
-		total := map[string]int64{}
-		batches := 0
-		for !cur.Done() {
-			next, removed, err := s.PurgeBatch(ctx, cutoffs, cur, 2000)
-			if err != nil {
+		p := store.PurgeProgress{Removed: map[string]int64{}}
+		for !p.Cursor.Done() {
+			var err error
+			if p, _, err = s.PurgeRunBatch(ctx, "bench-1m", cutoffs, p, 2000); err != nil {
 				b.Fatal(err)
 			}
-			for k, n := range removed {
-				total[k] += n
-			}
-			cur = next
-			batches++
 		}
+		total, batches := p.Removed, p.Batches
 		elapsed := time.Since(start)
 		b.StopTimer()
 		if total["attempts"] != deliveries*perDelivery || total["deliveries"] != deliveries || total["events"] != deliveries {
@@ -140,20 +134,19 @@ func BenchmarkPurgeUnderIngestion(b *testing.B) {
 			r := store.Retention{Records: 30 * 24 * time.Hour, Payloads: 7 * 24 * time.Hour, Reports: 400 * 24 * time.Hour}
 			c := r.CutoffsAt(time.Now())
 			start := time.Now()
-			var cur store.PurgeCursor
+			p := store.PurgeProgress{Removed: map[string]int64{}}
 			// As the Purge activity runs it: batches of activities.DefaultPurgeBatch,
 			// each followed by a pause as long as it took.
-			for !cur.Done() {
+			for !p.Cursor.Done() {
 				t0 := time.Now()
-				next, removed, err := s.PurgeBatch(ctx, c, cur, activities.DefaultPurgeBatch)
-				if err != nil {
+				var err error
+				if p, _, err = s.PurgeRunBatch(ctx, "bench-under-ingestion", c, p, activities.DefaultPurgeBatch); err != nil {
 					b.Error(err)
 					return
 				}
-				total += removed["attempts"] + removed["deliveries"] + removed["events"]
-				cur = next
 				time.Sleep(time.Since(t0))
 			}
+			total = p.Removed["attempts"] + p.Removed["deliveries"] + p.Removed["events"]
 			elapsed = time.Since(start)
 		}()
 		with := ingest(purged)
