@@ -12,6 +12,9 @@ const (
 	DeliveryQueued     = "queued"       // waiting for the subscriber to become active
 	DeliveryDiscarded  = "discarded"    // the subscriber was inactive with policy discard
 	DeliveryFilterFail = "filter_error" // the filter or reducer failed at delivery; not sent
+	// DeliveryThrottled is a running delivery waiting for its turn under its subscriber's
+	// flow limits: its workflow's status and live phase; the row stays pending.
+	DeliveryThrottled = "throttled"
 )
 
 // DeliveryFinal reports whether status ends a delivery's attempt series.

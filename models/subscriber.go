@@ -58,7 +58,13 @@ type Subscriber struct {
 	Secret         string  `gorm:"size:256;not null"`
 	PreviousSecret string  `gorm:"size:256"`
 	PreviousUntil  *time.Time
-	TimeoutMS      int            `gorm:"not null;default:5000"`
+	TimeoutMS      int `gorm:"not null;default:5000"`
+	// RateLimit bounds the deliveries per second sent to the receiver, across every
+	// worker (0: no limit); RateLimitBurst lets that many go at once after a quiet spell
+	// (0: 1). MaxInFlight bounds the requests in flight at once (0: no cap). See Flow.
+	RateLimit      float64        `gorm:"not null;default:0"`
+	RateLimitBurst int            `gorm:"not null;default:0"`
+	MaxInFlight    int            `gorm:"not null;default:0"`
 	BlockedReason  string         `gorm:"size:512"`
 	CreatedOn      time.Time      `gorm:"not null"`
 	UpdatedOn      time.Time      `gorm:"not null"`
@@ -200,6 +206,7 @@ func ValidateSubscriber(s *Subscriber, policy NetworkPolicy) error {
 	if s.TimeoutMS != 0 && (time.Duration(s.TimeoutMS)*time.Millisecond < MinTimeout || time.Duration(s.TimeoutMS)*time.Millisecond > MaxTimeout) {
 		v.Add("timeout_ms", "must be between %d and %d", MinTimeout.Milliseconds(), MaxTimeout.Milliseconds())
 	}
+	validateFlow(&v, s)
 	validateApplicationIDs(&v, "association.application_id", s.ApplicationIDs)
 	switch n := len(s.Events); {
 	case n == 0:

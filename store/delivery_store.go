@@ -370,6 +370,8 @@ type DeliveryJob struct {
 	// Installed says that the delivery's company still has the subscriber's extension
 	// installed; a delivery of an uninstalled extension is discarded, not sent.
 	Installed bool
+	// Flow is the subscriber's flow-control state.
+	Flow models.Flow
 }
 
 // LoadDeliveryJob reads a delivery with its subscriber, deleted or not, and the
@@ -391,6 +393,14 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		SubCreatedOn      time.Time
 		SubUpdatedOn      time.Time
 		SubDeletedAt      gorm.DeletedAt
+		SubRateLimit      float64
+		SubRateLimitBurst int
+		SubMaxInFlight    int
+		FlowEpoch         *int64
+		FlowPushBackRate  *float64
+		FlowPushBackAtUS  *int64
+		FlowPushBackCeil  *float64
+		FlowPausedUntilUS *int64
 		SeID              *int64
 		SeFilters         models.JSON
 		SeReducer         models.JSON
@@ -402,8 +412,12 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 			s.secret AS sub_secret, s.previous_secret AS sub_previous_secret, s.previous_until AS sub_previous_until,
 			s.timeout_ms AS sub_timeout_ms, s.blocked_reason AS sub_blocked_reason, s.created_on AS sub_created_on,
 			s.updated_on AS sub_updated_on, s.deleted_at AS sub_deleted_at,
+			s.rate_limit AS sub_rate_limit, s.rate_limit_burst AS sub_rate_limit_burst, s.max_in_flight AS sub_max_in_flight,
+			f.epoch AS flow_epoch, f.push_back_rate AS flow_push_back_rate, f.push_back_at_us AS flow_push_back_at_us,
+			f.push_back_ceiling AS flow_push_back_ceil, f.paused_until_us AS flow_paused_until_us,
 			se.id AS se_id, se.filters AS se_filters, se.reducer AS se_reducer, i.id AS inst_id`).
 		Joins("JOIN subscribers AS s ON s.id = d.subscriber_id").
+		Joins("LEFT JOIN subscriber_flows AS f ON f.subscriber_id = d.subscriber_id").
 		Joins("LEFT JOIN subscriber_events AS se ON se.subscriber_id = d.subscriber_id AND se.slug = d.event_slug").
 		Joins(`LEFT JOIN installations AS i ON i.company_id = d.company_id AND i.organization_id = d.organization_id
 			AND i.extension_id = d.extension_id`).
@@ -421,7 +435,12 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		EmailID: r.SubEmailID, CustomHeaders: r.SubCustomHeaders, Secret: r.SubSecret, PreviousSecret: r.SubPreviousSecret,
 		PreviousUntil: r.SubPreviousUntil, TimeoutMS: r.SubTimeoutMS, BlockedReason: r.SubBlockedReason,
 		CreatedOn: r.SubCreatedOn, UpdatedOn: r.SubUpdatedOn, DeletedAt: r.SubDeletedAt,
+		RateLimit: r.SubRateLimit, RateLimitBurst: r.SubRateLimitBurst, MaxInFlight: r.SubMaxInFlight,
 	}}
+	if r.FlowEpoch != nil {
+		job.Flow = subscriberFlow{Epoch: *r.FlowEpoch, PushBackRate: *r.FlowPushBackRate, PushBackAtUS: *r.FlowPushBackAtUS,
+			PushBackCeiling: *r.FlowPushBackCeil, PausedUntilUS: *r.FlowPausedUntilUS}.flow()
+	}
 	if r.SeID != nil {
 		job.Subscriber.Events = []models.SubscriberEvent{{ID: *r.SeID, SubscriberID: r.SubscriberID, Slug: r.EventSlug, Filters: r.SeFilters, Reducer: r.SeReducer}}
 	}

@@ -81,7 +81,7 @@ func migrateSQLite(db *gorm.DB, migrate func(tx *gorm.DB) error) error {
 func (s *Store) migrate(tx *gorm.DB) error {
 	if err := tx.AutoMigrate(&models.EventType{}, &models.Subscriber{}, &models.SubscriberEvent{}, &models.Event{},
 		&models.Delivery{}, &models.Attempt{}, &models.APIKey{}, &models.Notification{}, &models.RetryJob{}, &models.AttemptStat{},
-		&models.Installation{}, &purgeRun{}, &schemaMigration{}); err != nil {
+		&models.Installation{}, &purgeRun{}, &subscriberFlow{}, &flowLease{}, &schemaMigration{}); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	if err := s.migrateTenancy(tx); err != nil {

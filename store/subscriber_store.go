@@ -174,15 +174,31 @@ func (s *Store) UpdateSubscriber(ctx context.Context, sub *models.Subscriber, pr
 		if err := requireInstallation(tx, sub.OrganizationID, sub.ExtensionID, sub.CompanyID); err != nil {
 			return err
 		}
+		var old struct {
+			RateLimit      float64
+			RateLimitBurst int
+			MaxInFlight    int
+		}
+		if err := tx.Model(&models.Subscriber{}).Select("rate_limit", "rate_limit_burst", "max_in_flight").
+			Where("id = ?", sub.ID).Take(&old).Error; err != nil {
+			return err
+		}
+		limitsChanged := old.RateLimit != sub.RateLimit || old.RateLimitBurst != sub.RateLimitBurst || old.MaxInFlight != sub.MaxInFlight
 		res := tx.Model(&models.Subscriber{}).Where("id = ?", sub.ID).Select(
 			"name", "webhook_url", "status", "inactive_policy", "email_id", "custom_headers", "secret",
 			"previous_secret", "previous_until", "timeout_ms", "application_ids", "updated_on",
+			"rate_limit", "rate_limit_burst", "max_in_flight",
 		).Updates(sub)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
 			return gorm.ErrRecordNotFound
+		}
+		if limitsChanged {
+			if err := s.resetFlow(tx, sub.ID); err != nil {
+				return err
+			}
 		}
 		var existing []models.SubscriberEvent
 		if err := tx.Where("subscriber_id = ?", sub.ID).Find(&existing).Error; err != nil {
