@@ -30,6 +30,7 @@ type Store interface {
 	prepareStore
 	eventStore
 	deliveryStore
+	flowStore
 	notificationStore
 	releaseStore
 	bulkRetryStore

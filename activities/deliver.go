@@ -25,11 +25,13 @@ type deliveryStore interface {
 	BlockSubscriberWithAlert(ctx context.Context, id int64, reason string, alert func(*models.Subscriber) *models.Notification) (bool, *models.Notification, error)
 }
 
-// Deliver makes one attempt of a delivery, in four steps: check that it may go out
+// Deliver makes one attempt of a delivery, in five steps: check that it may go out
 // (the subscriber active, the extension installed, the slug still subscribed; otherwise
 // the delivery queues or is discarded), render the body (filter and reducer; a retry
-// sends the body its series' first attempt sent, see keepBody), send it signed, and
-// record the attempt. A 2xx answer succeeds; 410 Gone fails without retry
+// sends the body its series' first attempt sent, see keepBody), wait for its turn under
+// the subscriber's flow limits (takeTurn: a long wait answers OutcomeThrottled, and no
+// attempt is made), send it signed, and record the attempt; a 429 or 503 slows the
+// subscriber's later deliveries down too (pushedBack). A 2xx answer succeeds; 410 Gone fails without retry
 // (ErrSubscriberGone); any other failure is an ErrAttemptFailed error (see failed).
 //
 // Attempts are numbered from the delivery's recorded attempts, not from Temporal's
@@ -58,6 +60,11 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 	if done {
 		return res, err
 	}
+	free, res, done, err := a.takeTurn(ctx, t, job)
+	if done {
+		return res, err
+	}
+	defer free()
 	started := a.now()
 	d, sub := &job.Delivery, &job.Subscriber
 	resp := a.sender.Send(ctx, webhook.Request{
@@ -70,6 +77,7 @@ func (a *Activities) Deliver(ctx context.Context, in workflows.DeliverInput) (wo
 		// webhook-id and attempt number, and the receiver drops the duplicate.
 		return workflows.DeliverResult{}, a.internal(ctx, t, "record the attempt", err)
 	}
+	a.pushedBack(ctx, t, sub, started, resp)
 	switch {
 	case resp.OK():
 		return workflows.DeliverResult{Outcome: workflows.OutcomeSucceeded, Attempt: t.attempt, StatusCode: resp.StatusCode,

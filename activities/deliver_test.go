@@ -104,14 +104,22 @@ var fixtureCompany atomic.Int64
 
 // deliveryFixture is one planned delivery of an event to a subscriber of rc.
 type deliveryFixture struct {
-	store      *flakyStore
-	acts       *activities.Activities
-	env        *testsuite.TestActivityEnvironment
-	deliveryID int64
-	eventRowID int64
+	store        *flakyStore
+	acts         *activities.Activities
+	env          *testsuite.TestActivityEnvironment
+	deliveryID   int64
+	eventRowID   int64
+	subscriberID int64
 }
 
 func newDeliveryFixture(t *testing.T, db storetest.Database, rc *receiver) *deliveryFixture {
+	t.Helper()
+	return newDeliveryFixtureWith(t, db, rc, nil)
+}
+
+// newDeliveryFixtureWith is newDeliveryFixture with the subscriber changed by mutate
+// before it is stored.
+func newDeliveryFixtureWith(t *testing.T, db storetest.Database, rc *receiver, mutate func(*models.Subscriber)) *deliveryFixture {
 	t.Helper()
 	ctx := context.Background()
 	s := storetest.MustOpen(t, db.URL)
@@ -120,6 +128,9 @@ func newDeliveryFixture(t *testing.T, db storetest.Database, rc *receiver) *deli
 	sub := &models.Subscriber{OrganizationID: "org", ExtensionID: "ext", CompanyID: company, Name: "receiver", WebhookURL: rc.URL + "/hook",
 		Status: models.StatusActive, InactivePolicy: models.PolicyQueue, Secret: "s3cret-value",
 		Events: []models.SubscriberEvent{{Slug: slug}}}
+	if mutate != nil {
+		mutate(sub)
+	}
 	storetest.MustInstall(t, s, sub.OrganizationID, sub.ExtensionID, sub.CompanyID)
 	if err := s.CreateSubscriber(ctx, sub); err != nil {
 		t.Fatal(err)
@@ -134,7 +145,7 @@ func newDeliveryFixture(t *testing.T, db storetest.Database, rc *receiver) *deli
 	}
 	fs := &flakyStore{Store: s, failNext: map[string]bool{}}
 	acts, env := newDeliverEnv(t, fs, 0)
-	return &deliveryFixture{store: fs, acts: acts, env: env, deliveryID: planned[0].DeliveryID, eventRowID: ev.ID}
+	return &deliveryFixture{store: fs, acts: acts, env: env, deliveryID: planned[0].DeliveryID, eventRowID: ev.ID, subscriberID: sub.ID}
 }
 
 // newDeliverEnv returns the activities on st (dbWait 0: the default bound) and an
@@ -209,7 +220,9 @@ func TestDeliverAttempts(t *testing.T) {
 		})
 
 		t.Run("FailureFollowsThePolicy", func(t *testing.T) {
-			rc := newReceiver(t, 503, 503, 503)
+			// 500, not 503 or 429: those push back, and the next try waits its turn
+			// (TestDeliverFlow).
+			rc := newReceiver(t, 500, 500, 500)
 			f := newDeliveryFixture(t, db, rc)
 			for n := 1; n <= 2; n++ {
 				_, err := f.deliver(n - 1)

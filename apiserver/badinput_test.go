@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -320,6 +321,23 @@ func TestBadInputSubscribers(t *testing.T) {
 		{"HeaderValueTrailingTab", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"a\t"}}`, 400, "custom_headers.X-Team"},
 		{"HeaderNamesDifferingByCase", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"custom_headers":{"X-Team":"1","x-team":"2"}}`, 400, "custom_headers.x-team"},
 		{"DuplicateInFilter", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `","filters":{"query":"$.a","query":"$.b"}}]}`, 400, "events[0].filters"},
+
+		{"RateLimitZero", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":0}`, 400, "rate_limit"},
+		{"RateLimitNegative", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":-2}`, 400, "rate_limit"},
+		{"RateLimitAbsurd", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":10001}`, 400, "rate_limit"},
+		{"RateLimitTiny", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":0.0000001}`, 400, "rate_limit"},
+		{"RateLimitString", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":"5"}`, 400, "rate_limit"},
+		{"RateLimitBool", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":true}`, 400, "rate_limit"},
+		{"RateLimitOverflow", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":1e400}`, 400, "rate_limit"},
+		{"BurstZero", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":5,"rate_limit_burst":0}`, 400, "rate_limit_burst"},
+		{"BurstFraction", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":5,"rate_limit_burst":1.5}`, 400, "rate_limit_burst"},
+		{"BurstHuge", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit":5,"rate_limit_burst":20000}`, 400, "rate_limit_burst"},
+		{"BurstWithoutRate", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"rate_limit_burst":3}`, 400, "rate_limit_burst"},
+		{"MaxInFlightZero", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"max_in_flight":0}`, 400, "max_in_flight"},
+		{"MaxInFlightNegative", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"max_in_flight":-1}`, 400, "max_in_flight"},
+		{"MaxInFlightFraction", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"max_in_flight":2.5}`, 400, "max_in_flight"},
+		{"MaxInFlightString", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"max_in_flight":"2"}`, 400, "max_in_flight"},
+		{"MaxInFlightHuge", `{"name":"n","webhook_url":` + u + `,"events":[{"slug":"` + okSlug + `"}],"max_in_flight":5000}`, 400, "max_in_flight"},
 	}
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
 		ts := MustNewServerWith(t, db, func(cfg *apiserver.Config, _ *apiserver.Deps) {
@@ -348,6 +366,8 @@ func TestBadInputSubscribers(t *testing.T) {
 				`{"name":"changed","name":"again"}`,
 				`{"name":"\ud800"}`,
 				`{"name":"   "}`,
+				`{"rate_limit":0}`,
+				`{"max_in_flight":0.5}`,
 			} {
 				rec := doJSON(t, ts, http.MethodPut, item, adminToken, body)
 				if rec.Code != http.StatusBadRequest {
@@ -509,6 +529,60 @@ func TestBadInputParams(t *testing.T) {
 		}
 		if n := countSubscribers(t, ts); n != 0 || len(keys) != 0 {
 			t.Errorf("%d subscribers and %d API keys stored after refused requests", n, len(keys))
+		}
+	})
+}
+
+// TestSubscriberFlowLimits: the limits round-trip, null removes them, an absent field
+// keeps them, and the effective rate shows the configured one.
+func TestSubscriberFlowLimits(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		ts := MustNewServer(t, db)
+		MustInstall(t, ts, "o", "e", 1)
+		path := partnerBase("o", "e") + "/company/1/subscriber"
+		type limits struct {
+			RateLimit          *float64 `json:"rate_limit"`
+			RateLimitBurst     *int     `json:"rate_limit_burst"`
+			MaxInFlight        *int     `json:"max_in_flight"`
+			EffectiveRateLimit *float64 `json:"effective_rate_limit"`
+		}
+		show := func(l limits) string {
+			f := func(p *float64) string {
+				if p == nil {
+					return "null"
+				}
+				return strconv.FormatFloat(*p, 'g', -1, 64)
+			}
+			i := func(p *int) string {
+				if p == nil {
+					return "null"
+				}
+				return strconv.Itoa(*p)
+			}
+			return f(l.RateLimit) + "/" + i(l.RateLimitBurst) + "/" + i(l.MaxInFlight) + "/" + f(l.EffectiveRateLimit)
+		}
+		rec := doJSON(t, ts, http.MethodPost, path, adminToken,
+			`{"name":"n","webhook_url":"`+okURL+`","events":[{"slug":"`+okSlug+`"}],"rate_limit":2.5,"rate_limit_burst":4,"max_in_flight":3}`)
+		mustStatus(t, rec, http.StatusCreated)
+		if got := show(mustDecode[limits](t, rec.Body.Bytes())); got != "2.5/4/3/2.5" {
+			t.Errorf("created: %s, want 2.5/4/3/2.5", got)
+		}
+		item := path + "/" + itoa(idOf(t, rec.Body.Bytes(), "id"))
+		for _, step := range []struct{ body, want string }{
+			{`{"name":"renamed"}`, "2.5/4/3/2.5"},                      // absent: kept
+			{`{"rate_limit":0.5}`, "0.5/4/3/0.5"},                      // the burst stays
+			{`{"max_in_flight":null}`, "0.5/4/null/0.5"},               // removed
+			{`{"rate_limit":null}`, "null/null/null/null"},             // the burst goes with the rate
+			{`{"rate_limit":7,"rate_limit_burst":null}`, "7/1/null/7"}, // the default burst
+		} {
+			rec := doJSON(t, ts, http.MethodPut, item, adminToken, step.body)
+			mustStatus(t, rec, http.StatusOK)
+			if got := show(mustDecode[limits](t, rec.Body.Bytes())); got != step.want {
+				t.Errorf("PUT %s: %s, want %s", step.body, got, step.want)
+			}
+			if got := show(mustDecode[limits](t, doJSON(t, ts, http.MethodGet, item, adminToken, nil).Body.Bytes())); got != step.want {
+				t.Errorf("GET after PUT %s: %s, want %s", step.body, got, step.want)
+			}
 		}
 	})
 }

@@ -39,6 +39,7 @@ type liveResponse struct {
 	NextAttemptAt     *string `json:"next_attempt_at"`
 	LastFailure       string  `json:"last_failure"`
 	WaitingForRelease bool    `json:"waiting_for_release"`
+	ThrottledBy       string  `json:"throttled_by,omitempty"`
 }
 
 type deliveryResponse struct {
@@ -118,7 +119,7 @@ func (s *Server) handleDeliveryGet(c *gin.Context) {
 		// The attempt under way or next follows the attempts recorded: a try that failed
 		// on Hookflow's account made none.
 		out.Live = &liveResponse{WorkflowStatus: live.WorkflowStatus, Phase: live.Phase, CurrentAttempt: d.Attempts + 1,
-			LastFailure: live.LastFailure, WaitingForRelease: live.WaitingForRelease}
+			LastFailure: live.LastFailure, WaitingForRelease: live.WaitingForRelease, ThrottledBy: live.ThrottledBy}
 		if live.NextAttemptAt != nil {
 			t := live.NextAttemptAt.UTC().Format(time.RFC3339Nano)
 			out.Live.NextAttemptAt = &t

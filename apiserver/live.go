@@ -10,9 +10,12 @@ import (
 type LiveState struct {
 	WorkflowStatus string // RUNNING, COMPLETED, FAILED, TERMINATED, …
 	RunID          string
-	// Phase is what the running delivery does: attempting, waiting_retry, retrying or
-	// waiting_release (see workflows.DeliveryState); empty when unknown.
+	// Phase is what the running delivery does: attempting, waiting_retry, retrying,
+	// waiting_release or throttled (see workflows.DeliveryState); empty when unknown.
 	Phase string
+	// ThrottledBy names the flow limit a throttled delivery waits for: rate_limit,
+	// max_in_flight or push_back.
+	ThrottledBy string
 	// CurrentAttempt is the number of the attempt under way or next as the workflow
 	// knows it, 0 when unknown; the delivery row's count of attempts is exact.
 	CurrentAttempt int

@@ -71,9 +71,19 @@ func (s *Server) handleSubscriberList(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	items := make([]subscriberResponse, len(subs))
+	ids := make([]int64, len(subs))
 	for i := range subs {
-		items[i] = newSubscriberResponse(&subs[i], false)
+		ids[i] = subs[i].ID
+	}
+	flows, err := s.store.SubscriberFlows(c.Request.Context(), ids)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	items := make([]subscriberResponse, len(subs))
+	now := s.now()
+	for i := range subs {
+		items[i] = newSubscriberResponse(&subs[i], flows[subs[i].ID], now, false)
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items, "page": newPage(f.PageNo, f.PageSize, total)})
 }
@@ -113,7 +123,7 @@ func (s *Server) handleSubscriberUpdate(c *gin.Context) {
 		}
 	}
 	s.log.InfoContext(c.Request.Context(), "subscriber updated", "subscriber_id", sub.ID)
-	c.JSON(http.StatusOK, newSubscriberResponse(sub, false))
+	s.writeSubscriber(c, http.StatusOK, sub)
 }
 
 // handleSubscriberDelete deletes a subscriber. Its deliveries that wait in the queue are

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"net/http"
 	"time"
 
@@ -24,6 +25,7 @@ type subscriberStore interface {
 	UpdateSubscriber(ctx context.Context, sub *models.Subscriber, previousSecret string) error
 	DeleteSubscriber(ctx context.Context, t models.Tenant, companyID, id int64) error
 	SetSubscriberStatus(ctx context.Context, t models.Tenant, id int64, status string) (string, error)
+	SubscriberFlows(ctx context.Context, ids []int64) (map[int64]models.Flow, error)
 }
 
 func (s *Server) registerSubscriberRoutes(r gin.IRouter) {
@@ -62,6 +64,10 @@ type subscriberRequest struct {
 	TimeoutMS      *int                  `json:"timeout_ms"`
 	Events         []subscriberEventBody `json:"events"`
 	Association    *associationRequest   `json:"association"`
+	// Flow limits: absent keeps the subscriber's, null removes the limit.
+	RateLimit      json.RawMessage `json:"rate_limit"`
+	RateLimitBurst json.RawMessage `json:"rate_limit_burst"`
+	MaxInFlight    json.RawMessage `json:"max_in_flight"`
 }
 
 // associationRequest is Fynd's association on a write: the company and extension are
@@ -84,28 +90,35 @@ type associationResponse struct {
 
 // subscriberResponse is a subscriber as the API shows it.
 type subscriberResponse struct {
-	ID             int64                 `json:"id"`
-	OrganizationID string                `json:"organization_id"`
-	ExtensionID    string                `json:"extension_id"`
-	CompanyID      int64                 `json:"company_id"`
-	Name           string                `json:"name"`
-	WebhookURL     string                `json:"webhook_url"`
-	Status         string                `json:"status"`
-	InactivePolicy string                `json:"inactive_policy"`
-	EmailID        string                `json:"email_id"`
-	CustomHeaders  map[string]string     `json:"custom_headers"`
-	AuthMeta       authMeta              `json:"auth_meta"`
-	TimeoutMS      int                   `json:"timeout_ms"`
-	BlockedReason  string                `json:"blocked_reason,omitempty"`
-	Events         []subscriberEventBody `json:"events"`
-	Association    associationResponse   `json:"association"`
-	CreatedOn      time.Time             `json:"created_on"`
-	UpdatedOn      time.Time             `json:"updated_on"`
+	ID             int64             `json:"id"`
+	OrganizationID string            `json:"organization_id"`
+	ExtensionID    string            `json:"extension_id"`
+	CompanyID      int64             `json:"company_id"`
+	Name           string            `json:"name"`
+	WebhookURL     string            `json:"webhook_url"`
+	Status         string            `json:"status"`
+	InactivePolicy string            `json:"inactive_policy"`
+	EmailID        string            `json:"email_id"`
+	CustomHeaders  map[string]string `json:"custom_headers"`
+	AuthMeta       authMeta          `json:"auth_meta"`
+	TimeoutMS      int               `json:"timeout_ms"`
+	BlockedReason  string            `json:"blocked_reason,omitempty"`
+	RateLimit      *float64          `json:"rate_limit"`
+	RateLimitBurst *int              `json:"rate_limit_burst"`
+	MaxInFlight    *int              `json:"max_in_flight"`
+	// EffectiveRateLimit is the rate deliveries go out at now: rate_limit, lowered while
+	// the receiver pushes back (429, 503); null when nothing limits it.
+	EffectiveRateLimit *float64              `json:"effective_rate_limit"`
+	PushedBackUntil    *string               `json:"paused_until,omitempty"`
+	Events             []subscriberEventBody `json:"events"`
+	Association        associationResponse   `json:"association"`
+	CreatedOn          time.Time             `json:"created_on"`
+	UpdatedOn          time.Time             `json:"updated_on"`
 }
 
-// newSubscriberResponse renders sub; the secret is shown in full only when fullSecret
-// (right after creation), masked otherwise.
-func newSubscriberResponse(sub *models.Subscriber, fullSecret bool) subscriberResponse {
+// newSubscriberResponse renders sub, with its flow state f at now; the secret is shown
+// in full only when fullSecret (right after creation), masked otherwise.
+func newSubscriberResponse(sub *models.Subscriber, f models.Flow, now time.Time, fullSecret bool) subscriberResponse {
 	secret := models.MaskSecret(sub.Secret)
 	if fullSecret {
 		secret = sub.Secret
@@ -120,6 +133,19 @@ func newSubscriberResponse(sub *models.Subscriber, fullSecret bool) subscriberRe
 		EmailID: sub.EmailID, CustomHeaders: headers, AuthMeta: authMeta{Type: "hmac", Secret: secret},
 		TimeoutMS: int(sub.Timeout().Milliseconds()), BlockedReason: sub.BlockedReason,
 		Events: make([]subscriberEventBody, len(sub.Events)), CreatedOn: sub.CreatedOn.UTC(), UpdatedOn: sub.UpdatedOn.UTC(),
+	}
+	if sub.RateLimit > 0 {
+		out.RateLimit, out.RateLimitBurst = &sub.RateLimit, new(sub.Burst())
+	}
+	if sub.MaxInFlight > 0 {
+		out.MaxInFlight = &sub.MaxInFlight
+	}
+	if r := models.EffectiveRate(sub, f, now); r > 0 {
+		r = math.Round(r*1000) / 1000
+		out.EffectiveRateLimit = &r
+	}
+	if f.PausedUntil.After(now) {
+		out.PushedBackUntil = new(f.PausedUntil.UTC().Format(time.RFC3339Nano))
 	}
 	out.Association = associationResponse{CompanyID: sub.CompanyID, ApplicationID: []string(sub.ApplicationIDs),
 		ExtensionID: sub.ExtensionID, Criteria: sub.Criteria()}
@@ -193,6 +219,24 @@ func (s *Server) applySubscriberRequest(req *subscriberRequest, sub *models.Subs
 			}
 		}
 	}
+	if req.RateLimit != nil {
+		if r, ok := limitValue(&v, "rate_limit", req.RateLimit, false); ok {
+			sub.RateLimit = r
+			if r == 0 {
+				sub.RateLimitBurst = 0 // a burst without a rate means nothing
+			}
+		}
+	}
+	if req.RateLimitBurst != nil {
+		if n, ok := limitValue(&v, "rate_limit_burst", req.RateLimitBurst, true); ok {
+			sub.RateLimitBurst = int(n)
+		}
+	}
+	if req.MaxInFlight != nil {
+		if n, ok := limitValue(&v, "max_in_flight", req.MaxInFlight, true); ok {
+			sub.MaxInFlight = int(n)
+		}
+	}
 	if a := req.Association; a != nil {
 		if a.CompanyID != nil && *a.CompanyID != sub.CompanyID {
 			v.Add("association.company_id", "must be the path's company %d (a subscriber cannot move to another company)", sub.CompanyID)
@@ -230,6 +274,25 @@ func (s *Server) applySubscriberRequest(req *subscriberRequest, sub *models.Subs
 	return s.validateTransforms(sub.Events)
 }
 
+// limitValue reads a flow limit: null removes it (0), a number > 0 sets it (a whole one
+// when integer). It names the field when the value is none of these; the ranges are
+// models.ValidateSubscriber's.
+func limitValue(v *models.Validation, field string, raw json.RawMessage, integer bool) (float64, bool) {
+	if string(raw) == "null" {
+		return 0, true
+	}
+	what := "a number of deliveries per second greater than 0, or null to remove the limit"
+	if integer {
+		what = "an integer of at least 1, or null to remove the limit"
+	}
+	var n float64
+	if err := json.Unmarshal(raw, &n); err != nil || n <= 0 || (integer && (n != math.Trunc(n) || n > math.MaxInt32)) {
+		v.Add(field, "must be %s", what)
+		return 0, false
+	}
+	return n, true
+}
+
 func jsonOrNil(raw json.RawMessage) models.JSON {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
@@ -264,7 +327,7 @@ func (s *Server) handleSubscriberCreate(c *gin.Context) {
 		return
 	}
 	s.log.InfoContext(c.Request.Context(), "subscriber created", "subscriber_id", sub.ID)
-	c.JSON(http.StatusCreated, newSubscriberResponse(sub, true))
+	c.JSON(http.StatusCreated, newSubscriberResponse(sub, models.Flow{}, s.now(), true))
 }
 
 // handleSubscriberGet shows a subscriber, its secret masked.
@@ -273,7 +336,17 @@ func (s *Server) handleSubscriberGet(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, newSubscriberResponse(sub, false))
+	s.writeSubscriber(c, http.StatusOK, sub)
+}
+
+// writeSubscriber answers sub with its flow state; a flow state that cannot be read is
+// left out (the effective rate then shows the configured one).
+func (s *Server) writeSubscriber(c *gin.Context, code int, sub *models.Subscriber) {
+	flows, err := s.store.SubscriberFlows(c.Request.Context(), []int64{sub.ID})
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "read the subscriber's flow state", "subscriber_id", sub.ID, "error", err)
+	}
+	c.JSON(code, newSubscriberResponse(sub, flows[sub.ID], s.now(), false))
 }
 
 // loadSubscriber loads the subscriber named by the path, writing the error if it fails.

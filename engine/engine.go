@@ -103,6 +103,7 @@ func (e *Engine) DescribeDelivery(ctx context.Context, workflowID, runID string)
 		if v.Get(&ds) == nil {
 			st.Phase, st.CurrentAttempt, st.NextAttemptAt, st.LastFailure = ds.Phase, ds.Attempt, ds.NextAttemptAt, ds.LastFailure
 			st.WaitingForRelease = ds.Phase == workflows.PhaseWaitingRelease
+			st.ThrottledBy = ds.Limit
 		}
 	}
 	for _, a := range resp.GetPendingActivities() {

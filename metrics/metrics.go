@@ -31,6 +31,8 @@ type Metrics struct {
 	events       prometheus.Counter
 	internal     *prometheus.CounterVec
 	purged       *prometheus.CounterVec
+	throttled    *prometheus.CounterVec
+	pushBacks    prometheus.Counter
 }
 
 // New returns a registry with Hookflow's metrics and the Go runtime and process
@@ -69,8 +71,16 @@ func New() *Metrics {
 			Name: "hookflow_purged_rows_total",
 			Help: "Rows that retention removed (deliveries, attempts, events, notifications, retry_jobs, attempt_stats) or emptied (payloads, response_bodies), by table.",
 		}, []string{"table"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookflow_deliveries_throttled_total",
+			Help: "Delivery tries that waited for their turn under the subscriber's flow limits, by limit (rate_limit, max_in_flight, push_back) and where they waited (inline: inside the try; workflow: durably).",
+		}, []string{"limit", "wait"}),
+		pushBacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookflow_push_backs_total",
+			Help: "Answers 429 and 503 that lowered their subscriber's effective rate.",
+		}),
 	}
-	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.responseTime, m.events, m.internal, m.purged,
+	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.responseTime, m.events, m.internal, m.purged, m.throttled, m.pushBacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -127,6 +137,27 @@ func (m *Metrics) InternalFailure(stage string) {
 		return
 	}
 	m.internal.WithLabelValues(stage).Inc()
+}
+
+// Throttled counts a delivery try that waited for its turn under limit, inline (inside
+// the try) or not (durably, in its workflow).
+func (m *Metrics) Throttled(limit string, inline bool) {
+	if m == nil {
+		return
+	}
+	wait := "workflow"
+	if inline {
+		wait = "inline"
+	}
+	m.throttled.WithLabelValues(limit, wait).Inc()
+}
+
+// PushBack counts a receiver's 429 or 503 that lowered its subscriber's rate.
+func (m *Metrics) PushBack() {
+	if m == nil {
+		return
+	}
+	m.pushBacks.Inc()
 }
 
 // Purged counts n rows that retention removed or emptied in table.

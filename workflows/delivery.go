@@ -51,27 +51,43 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 
 	var res DeliverResult
 	var err error
-	if in.Continue {
+	switch {
+	case in.Throttled != nil:
+		// The event workflow's attempt was throttled (inline-first mode): wait for its turn.
+		res = DeliverResult{Outcome: OutcomeThrottled, Turn: in.Throttled}
+	case in.Continue:
 		// The event workflow made the first attempt (inline-first mode) and it failed.
 		d.state.LastFailure = in.LastFailure
 		res, err = d.retries(ctx, min(in.ContinueAfter, in.Retry.MaximumInterval))
-	} else {
+	default:
 		res, err = d.attempt(ctx)
 	}
 	for {
+		if err := d.leftTurn(ctx, res, err); err != nil {
+			return DeliveryResult{}, err
+		}
 		// A series ends with a retryable failure only when Temporal gave up on it (its
 		// time limit, say): the delivery goes on with a new one.
 		for err != nil && isRetryable(err) {
 			res, err = d.retries(ctx, nextDelay(err))
+			if err := d.leftTurn(ctx, res, err); err != nil {
+				return DeliveryResult{}, err
+			}
 		}
 		if err != nil {
 			return failDelivery(ctx, in, err)
 		}
-		if res.Outcome != OutcomeQueued {
+		switch res.Outcome {
+		case OutcomeThrottled:
+			if err := d.waitForTurn(ctx, res.Turn); err != nil {
+				return DeliveryResult{}, err
+			}
+		case OutcomeQueued:
+			if err := d.waitForRelease(ctx, res); err != nil {
+				return DeliveryResult{}, err
+			}
+		default:
 			return finish(ctx, res.Outcome, res.Attempt)
-		}
-		if err := d.waitForRelease(ctx, res); err != nil {
-			return DeliveryResult{}, err
 		}
 		res, err = d.attempt(ctx)
 	}
@@ -87,6 +103,10 @@ type delivery struct {
 	state    DeliveryState // what the query answers
 	attempts int           // attempts made, as far as the workflow has heard
 	window   attemptWindow
+	// turn is the turn the delivery was given when it was last throttled, which its
+	// next attempt takes; throttled says that its status attribute shows it throttled.
+	turn      *Turn
+	throttled bool
 }
 
 // attemptWindow is the time the delivery may spend attempting (the policy's Expiration).
@@ -116,7 +136,7 @@ func (d *delivery) attempt(ctx workflow.Context) (DeliverResult, error) {
 	})
 	var res DeliverResult
 	err := workflow.ExecuteLocalActivity(lctx, ActivityDeliver, DeliverInput{
-		DeliveryID: d.in.DeliveryID, EventRowID: d.in.EventRowID, AttemptOffset: d.attempts, Series: d.series(),
+		DeliveryID: d.in.DeliveryID, EventRowID: d.in.EventRowID, AttemptOffset: d.attempts, Series: d.series(), Turn: d.turn,
 	}).Get(ctx, &res)
 	d.heard(res, err)
 	return res, err
@@ -148,7 +168,7 @@ func (d *delivery) retries(ctx workflow.Context, delay time.Duration) (DeliverRe
 	})
 	var res DeliverResult
 	err := workflow.ExecuteActivity(actx, ActivityDeliver, DeliverInput{
-		DeliveryID: d.in.DeliveryID, EventRowID: d.in.EventRowID, AttemptOffset: d.attempts, Series: d.series(),
+		DeliveryID: d.in.DeliveryID, EventRowID: d.in.EventRowID, AttemptOffset: d.attempts, Series: d.series(), Turn: d.turn,
 	}).Get(ctx, &res)
 	d.heard(res, err)
 	return res, err
@@ -163,6 +183,49 @@ func (d *delivery) waitForRelease(ctx workflow.Context, res DeliverResult) error
 	}
 	workflow.GetSignalChannel(ctx, SignalRelease).Receive(ctx, nil)
 	d.window.start(workflow.Now(ctx))
+	return nil
+}
+
+// maxThrottleSleep bounds one wait of a throttled delivery: a delivery whose turn is
+// further away looks again then (its turn kept), so that it sees a change of its
+// subscriber's limits by then at the latest.
+const maxThrottleSleep = 10 * time.Minute
+
+// waitForTurn waits, with the window stopped, until the delivery's turn under its
+// subscriber's flow limits (or maxThrottleSleep). The first wait sets its status
+// attribute to throttled, for Temporal UI.
+func (d *delivery) waitForTurn(ctx workflow.Context, turn *Turn) error {
+	now := workflow.Now(ctx)
+	d.window.stop(now)
+	d.turn = turn
+	at := turn.At
+	d.state = DeliveryState{Phase: PhaseThrottled, Attempt: d.attempts + 1, NextAttemptAt: &at, LastFailure: d.state.LastFailure, Limit: turn.Why}
+	if !d.throttled {
+		if err := setStatus(ctx, OutcomeThrottled); err != nil {
+			return err
+		}
+		d.throttled = true
+	}
+	if wait := at.Sub(now); wait > 0 {
+		if err := workflow.Sleep(ctx, min(wait, maxThrottleSleep)); err != nil {
+			return err
+		}
+	}
+	d.window.start(workflow.Now(ctx))
+	return nil
+}
+
+// leftTurn takes in an answer after a throttled wait: unless throttled again, the turn
+// is used, and a delivery that goes on retrying shows as pending again.
+func (d *delivery) leftTurn(ctx workflow.Context, res DeliverResult, err error) error {
+	if err == nil && res.Outcome == OutcomeThrottled {
+		return nil
+	}
+	d.turn = nil
+	if d.throttled && err != nil {
+		d.throttled = false
+		return setStatus(ctx, OutcomePending)
+	}
 	return nil
 }
 
@@ -212,6 +275,7 @@ const (
 	PhaseWaitingRetry   = "waiting_retry"   // waiting before the second attempt
 	PhaseRetrying       = "retrying"        // later attempts run as an activity (see its pending state)
 	PhaseWaitingRelease = "waiting_release" // the subscriber is inactive or blocked
+	PhaseThrottled      = "throttled"       // waiting for its turn under the subscriber's flow limits
 )
 
 // QueryDeliveryState is the query that returns a running delivery's DeliveryState.
@@ -223,6 +287,8 @@ type DeliveryState struct {
 	Attempt       int        `json:"attempt"` // the attempt under way or next
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	LastFailure   string     `json:"last_failure,omitempty"`
+	// Limit names the flow limit a throttled delivery waits for (see Turn.Why).
+	Limit string `json:"limit,omitempty"`
 }
 
 func failureMessage(err error) string {

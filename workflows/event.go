@@ -180,6 +180,10 @@ func firstAttempts(ctx workflow.Context, prep PrepareResult) ([]childStart, erro
 		switch {
 		case r.err == nil && r.res.Outcome == OutcomeQueued:
 			children = append(children, childStart{planned: d, input: input})
+		case r.err == nil && r.res.Outcome == OutcomeThrottled:
+			// Its turn is later: the DeliveryWorkflow waits for it durably.
+			input.Throttled = r.res.Turn
+			children = append(children, childStart{planned: d, input: input})
 		case r.err == nil:
 			// Delivered, filtered or discarded: nothing more to do.
 		case isRetryable(r.err) && (prep.Retry.MaximumAttempts > 1 || isInternal(r.err)):

@@ -103,6 +103,9 @@ type DeliveryInput struct {
 	ContinueAfter time.Duration `json:"continue_after,omitempty"`
 	// LastFailure is why that attempt failed, for the delivery's live state.
 	LastFailure string `json:"last_failure,omitempty"`
+	// Throttled says that the attempt before this workflow (the event workflow's, in
+	// inline-first mode) was throttled: the workflow waits for this turn, then attempts.
+	Throttled *Turn `json:"throttled,omitempty"`
 }
 
 // Delivery outcomes, as the Deliver activity reports them, as DeliveryWorkflow ends and
@@ -116,7 +119,24 @@ const (
 	OutcomeFilterError = models.DeliveryFilterFail
 	OutcomeQueued      = models.DeliveryQueued
 	OutcomeDiscarded   = models.DeliveryDiscarded
+	// OutcomeThrottled: the delivery waits for its turn under its subscriber's flow
+	// limits (DeliverResult.Turn); no attempt was made. The delivery row stays pending.
+	OutcomeThrottled = models.DeliveryThrottled
 )
+
+// Turn is a delivery's turn under its subscriber's rate limit: the time it may be sent,
+// reserved under the limits of Epoch (see store.TakeTurn). A turn of another epoch is
+// taken again.
+type Turn struct {
+	At    time.Time `json:"at"`
+	Epoch int64     `json:"epoch"`
+	// Reserved says that the turn was reserved in the limiter (a rate limit's turn);
+	// otherwise At is only when to look again (a slot, or a pause).
+	Reserved bool `json:"reserved,omitempty"`
+	// Why names the limit the delivery waits for: rate_limit, max_in_flight, or
+	// push_back (the receiver's Retry-After).
+	Why string `json:"why,omitempty"`
+}
 
 // DeliverInput is the input of the Deliver activity.
 type DeliverInput struct {
@@ -131,6 +151,8 @@ type DeliverInput struct {
 	// Series is the attempt's series: with it the activity spaces and ends the series
 	// itself (DeliveryV1); without it (a run of older code) Temporal's retry policy does.
 	Series *AttemptSeries `json:"series,omitempty"`
+	// Turn is the turn the delivery was given when it was last throttled.
+	Turn *Turn `json:"turn,omitempty"`
 }
 
 // AttemptSeries is what an attempt knows of its series.
@@ -149,6 +171,8 @@ type DeliverResult struct {
 	StatusCode   int     `json:"status_code,omitempty"`
 	SubscriberID int64   `json:"subscriber_id,omitempty"`
 	LatencyMS    float64 `json:"latency_ms,omitempty"` // the receiver's response time
+	// Turn is the delivery's turn when the Outcome is OutcomeThrottled.
+	Turn *Turn `json:"turn,omitempty"`
 }
 
 // FailInput is the input of the FailDelivery activity.

@@ -1,6 +1,7 @@
 // The Create/Edit webhook form: name, destination URL, events picked from the catalogue
 // (resource, then event), status, authentication (signing secret, custom headers),
-// inactive policy, alert e-mail and timeout; Test sends the ping. The API's field errors
+// inactive policy, alert e-mail, timeout and delivery pace (rate limit, burst, max in flight,
+// with the effective rate the receiver's push-back left); Test sends the ping. The API's field errors
 // show next to their fields.
 
 import { api, catalogue, ApiError } from './api.js';
@@ -46,6 +47,11 @@ export async function renderWebhookForm(main, ctx) {
   const headers = headerRows(sub?.custom_headers ?? {});
   const email = h('input', { type: 'email', name: 'email_id', value: sub?.email_id ?? '', autocomplete: 'off', placeholder: 'ops@example.com' });
   const timeout = h('input', { type: 'number', name: 'timeout_ms', min: '1000', max: '30000', step: '100', value: String(sub?.timeout_ms ?? 5000), inputmode: 'numeric' });
+  const rate = h('input', { type: 'number', name: 'rate_limit', min: '0.001', max: '10000', step: 'any', value: sub?.rate_limit != null ? String(sub.rate_limit) : '', inputmode: 'decimal', placeholder: 'No limit' });
+  const burst = h('input', { type: 'number', name: 'rate_limit_burst', min: '1', max: '10000', step: '1', value: sub?.rate_limit != null ? String(sub.rate_limit_burst ?? 1) : '', inputmode: 'numeric', placeholder: '1' });
+  const inFlight = h('input', { type: 'number', name: 'max_in_flight', min: '1', max: '1000', step: '1', value: sub?.max_in_flight != null ? String(sub.max_in_flight) : '', inputmode: 'numeric', placeholder: 'No cap' });
+  const effective = sub?.effective_rate_limit;
+  const pushedBack = effective != null && (sub.rate_limit == null || effective < sub.rate_limit);
   const testResult = h('div', { class: 'test-result', id: 'test-result', role: 'status', 'aria-live': 'polite' });
   const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'save-webhook' }, isNew ? 'Create webhook' : 'Save changes');
   const test = h('button', { type: 'button', class: 'btn', id: 'test-webhook' }, 'Test');
@@ -72,6 +78,16 @@ export async function renderWebhookForm(main, ctx) {
     h('div', { class: 'grid-2' },
       field('Alert e-mail', email, { name: 'email_id', hint: 'Told when the webhook is blocked after failing deliveries.' }),
       field('Timeout (ms)', timeout, { name: 'timeout_ms', hint: 'How long to wait for an answer: 1000 to 30000 ms.' })),
+    h('fieldset', { class: 'group', id: 'flow-limits' }, h('legend', {}, 'Delivery pace'),
+      h('div', { class: 'grid-2' },
+        field('Rate limit (per second)', rate, { name: 'rate_limit', hint: 'At most this many deliveries per second, fractions allowed (0.5: one every 2 s). Empty: no limit.' }),
+        field('Burst', burst, { name: 'rate_limit_burst', hint: 'How many may go at once after a quiet spell (default 1).' }),
+        field('Max in flight', inFlight, { name: 'max_in_flight', hint: 'At most this many requests at once. Empty: no cap.' })),
+      isNew ? null : h('p', { class: pushedBack ? 'notice notice-info' : 'muted', id: 'effective-rate' },
+        effective == null
+          ? 'Effective rate: unlimited.'
+          : `Effective rate: ${effective}/s${pushedBack ? ' — lowered because the receiver answered 429 or 503; it recovers by itself' : ''}.`,
+        sub?.paused_until ? ` Paused until ${new Date(sub.paused_until).toLocaleTimeString()} (the receiver's Retry-After).` : null)),
     h('div', { class: 'actions' }, save, test, h('a', { href: '#/webhooks', class: 'btn btn-ghost' }, 'Cancel')),
     testResult);
 
@@ -115,6 +131,11 @@ export async function renderWebhookForm(main, ctx) {
     const st = checked(statusRadios);
     if (st && (isNew || st !== sub.status)) body.status = st;
     if (timeout.value.trim() !== '') body.timeout_ms = Number(timeout.value);
+    // An empty limit removes it; what is typed goes as it is, and the API names the field it refuses.
+    const number = (input) => (input.value.trim() === '' ? null : Number(input.value));
+    body.rate_limit = number(rate);
+    body.rate_limit_burst = body.rate_limit === null ? null : number(burst);
+    body.max_in_flight = number(inFlight);
     if (secret.value !== '') body.auth_meta = { type: 'hmac', secret: secret.value };
     const dupes = headers.duplicates();
     if (dupes.length) {

@@ -1,0 +1,161 @@
+package activities
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/webhook"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// flowStore is what Deliver needs of the store for flow control.
+type flowStore interface {
+	TakeTurn(ctx context.Context, id int64, rate float64, burst int, notBefore time.Time) (store.Turn, error)
+	TakeSlot(ctx context.Context, id, deliveryID int64, limit int, now, expires time.Time) (bool, error)
+	FreeSlot(ctx context.Context, id, deliveryID int64) error
+	PushBack(ctx context.Context, sub *models.Subscriber, now time.Time, retryAfter time.Duration) (models.Flow, error)
+}
+
+const (
+	// throttleInline is the longest wait for a turn or a slot that a try waits out
+	// itself; a delivery that must wait longer is throttled: its workflow waits durably.
+	throttleInline = 2 * time.Second
+	// slotGrace is how long past the subscriber's timeout a slot outlives a lost worker.
+	slotGrace = 30 * time.Second
+	// slotRecheck is the wait of a throttled delivery before it looks for a slot again.
+	slotRecheck = time.Second
+)
+
+// Names of the limits a throttled delivery waits for (workflows.Turn.Why).
+const (
+	limitRate     = "rate_limit"
+	limitInFlight = "max_in_flight"
+	limitPushBack = "push_back"
+)
+
+// takeTurn waits, before a send, for the delivery's turn under its subscriber's flow
+// limits: a slot under max_in_flight, then a turn under the effective rate (the
+// rate_limit, lowered while the receiver pushes back) and after a pause the receiver
+// asked for. A wait of up to throttleInline is waited out here; a longer one throttles
+// the delivery (done, with an OutcomeThrottled answer that carries the turn, which the
+// next try uses). free frees the slot once the attempt is recorded. A subscriber
+// without limits costs nothing here: its flow state came with the delivery.
+func (a *Activities) takeTurn(ctx context.Context, t *try, job *store.DeliveryJob) (free func(), res workflows.DeliverResult, done bool, err error) {
+	d, sub := &job.Delivery, &job.Subscriber
+	free = func() {}
+	now := a.now()
+	if t.in.Series == nil || !models.Limited(sub, job.Flow, now) {
+		return free, res, false, nil
+	}
+	throttled := func(turn workflows.Turn) (func(), workflows.DeliverResult, bool, error) {
+		free()
+		a.metrics.Throttled(turn.Why, false)
+		t.log.DebugContext(ctx, "delivery throttled", "limit", turn.Why, "until", turn.At)
+		return func() {}, workflows.DeliverResult{Outcome: workflows.OutcomeThrottled, Attempt: d.Attempts,
+			SubscriberID: sub.ID, Turn: &turn}, true, nil
+	}
+	if sub.MaxInFlight > 0 {
+		deadline := now.Add(throttleInline)
+		for waited := false; ; waited = true {
+			ok, err := a.store.TakeSlot(ctx, sub.ID, d.ID, sub.MaxInFlight, now, now.Add(sub.Timeout()+slotGrace))
+			if err != nil {
+				return free, res, true, a.internal(ctx, t, "take a slot", err)
+			}
+			if ok {
+				if waited {
+					a.metrics.Throttled(limitInFlight, true)
+				}
+				break
+			}
+			if !now.Before(deadline) {
+				return throttled(workflows.Turn{At: now.Add(jitter(slotRecheck)), Epoch: job.Flow.Epoch, Why: limitInFlight})
+			}
+			if err := sleep(ctx, jitter(100*time.Millisecond)); err != nil {
+				return free, res, true, a.internal(ctx, t, "wait for a slot", err)
+			}
+			now = a.now()
+		}
+		free = func() {
+			// The try's context may be over; the slot must be freed all the same.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.dbWait)
+			defer cancel()
+			if err := a.store.FreeSlot(fctx, sub.ID, d.ID); err != nil {
+				t.log.WarnContext(ctx, "free the slot (it expires by itself)", "error", err)
+			}
+		}
+	}
+	rate := models.EffectiveRate(sub, job.Flow, now)
+	notBefore := now
+	why := limitRate
+	if job.Flow.PausedUntil.After(now) {
+		notBefore, why = job.Flow.PausedUntil, limitPushBack
+	} else if rate != sub.RateLimit {
+		why = limitPushBack
+	}
+	var turn workflows.Turn
+	switch {
+	case t.in.Turn != nil && t.in.Turn.Reserved && t.in.Turn.Epoch == job.Flow.Epoch && !t.in.Turn.At.Before(job.Flow.PausedUntil):
+		// The turn given when the delivery was throttled: still its own unless the limits
+		// changed since (a new epoch) or the receiver asked for a pause that ends later.
+		turn = *t.in.Turn
+	case rate > 0:
+		got, err := a.store.TakeTurn(ctx, sub.ID, rate, sub.Burst(), notBefore)
+		if err != nil {
+			free()
+			return func() {}, res, true, a.internal(ctx, t, "take a turn", err)
+		}
+		turn = workflows.Turn{At: got.At, Epoch: got.Epoch, Reserved: true, Why: why}
+	default: // paused, without a rate
+		turn = workflows.Turn{At: notBefore, Epoch: job.Flow.Epoch, Why: why}
+	}
+	wait := turn.At.Sub(now)
+	if wait > throttleInline {
+		return throttled(turn)
+	}
+	if wait > 0 {
+		a.metrics.Throttled(turn.Why, true)
+		if err := sleep(ctx, wait); err != nil {
+			free()
+			return func() {}, res, true, a.internal(ctx, t, "wait for the turn", err)
+		}
+	}
+	return free, res, false, nil
+}
+
+// pushedBack slows the subscriber down after its receiver answered 429 or 503 (see
+// store.PushBack). Failing to record it is logged, not the attempt's failure.
+func (a *Activities) pushedBack(ctx context.Context, t *try, sub *models.Subscriber, at time.Time, resp webhook.Response) {
+	if resp.StatusCode != 429 && resp.StatusCode != 503 {
+		return
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.dbWait)
+	defer cancel()
+	f, err := a.store.PushBack(pctx, sub, at, resp.RetryAfter)
+	if err != nil {
+		t.log.WarnContext(ctx, "record the receiver's push-back", "error", err)
+		return
+	}
+	a.metrics.PushBack()
+	t.log.InfoContext(ctx, "receiver pushed back", "status_code", resp.StatusCode,
+		"effective_rate", models.EffectiveRate(sub, f, at), "paused_until", f.PausedUntil)
+}
+
+// jitter spreads d over [d/2, 3d/2), so that waiters do not wake together.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
