@@ -17,6 +17,10 @@ const (
 	MaxMaxInFlight = 1000
 	// MinPushBackRate is the lowest rate a receiver's push-back brings a subscriber to.
 	MinPushBackRate = 0.1
+	// PushBackFromRate is the pace below which a 429 or 503 does not slow a subscriber
+	// without a rate_limit: sent less than once a second, its receiver is not overrun by
+	// the pace, and the retry policy already spaces the retries of what failed.
+	PushBackFromRate = 1.0
 	// PushBackRecovery is how long a pushed-back rate takes to double again.
 	PushBackRecovery = 30 * time.Second
 	// MaxPushBackPause bounds the pause a receiver's Retry-After imposes on its subscriber.
@@ -81,9 +85,9 @@ func Limited(sub *Subscriber, f Flow, now time.Time) bool {
 
 // PushedBack returns the flow after the receiver answered 429 or 503 at now: its rate is
 // halved (from the effective rate, or from recent, the rate it was being sent at, when it
-// had none), at most once per interval between its deliveries so that the answers of
-// requests already in flight count once; and retryAfter, when the receiver sent one,
-// pauses it until then (at most MaxPushBackPause).
+// had none and recent is at least PushBackFromRate), at most once per interval between
+// its deliveries so that the answers of requests already in flight count once; and
+// retryAfter, when the receiver sent one, pauses it until then (at most MaxPushBackPause).
 func PushedBack(sub *Subscriber, f Flow, now time.Time, recent float64, retryAfter time.Duration) Flow {
 	out := f
 	if retryAfter > 0 {
@@ -97,7 +101,10 @@ func PushedBack(sub *Subscriber, f Flow, now time.Time, recent float64, retryAft
 	}
 	_, on := f.pushBackRate(now)
 	if cur <= 0 {
-		cur = max(recent, 2*MinPushBackRate)
+		if recent < PushBackFromRate {
+			return out
+		}
+		cur = recent
 	}
 	// The push-back ends when the rate is back where it was before the first one.
 	ceiling := cur

@@ -202,5 +202,29 @@ func TestPushBack(t *testing.T) {
 		if r := models.EffectiveRate(free, f, now.Add(31*time.Second)); r != 0 {
 			t.Errorf("effective rate 31 s later: %g, want 0 (recovered: no limit)", r)
 		}
+		// A quiet one (five sends in ten seconds) is not slowed by a 503: its retries are
+		// spaced by the policy. Its Retry-After still holds it back.
+		quiet := mustSubscriber(t, s, "org3", "company/product/create/v1", nil)
+		for i := range 5 {
+			err := s.RecordAttempt(ctx, store.AttemptRecord{Status: models.DeliveryRetrying, Attempt: models.Attempt{
+				DeliveryID: int64(2000 + i), OrganizationID: "org3", ExtensionID: "ext", CompanyID: 1, SubscriberID: quiet.ID,
+				EventSlug: "company/product/create/v1", Attempt: 1, AttemptedOn: now.Add(-time.Duration(i) * time.Second).UTC(), ResponseCode: 503,
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f, err = s.PushBack(ctx, quiet, now, 0); err != nil {
+			t.Fatal(err)
+		}
+		if r := models.EffectiveRate(quiet, f, now); r != 0 || models.Limited(quiet, f, now) {
+			t.Errorf("quiet subscriber after a 503: effective rate %g, limited %v; want 0, false", r, models.Limited(quiet, f, now))
+		}
+		if f, err = s.PushBack(ctx, quiet, now, 2*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if !models.Limited(quiet, f, now) || models.Limited(quiet, f, now.Add(3*time.Second)) {
+			t.Errorf("quiet subscriber after a 503 with Retry-After 2 s: %+v, want held back 2 s", f)
+		}
 	})
 }

@@ -55,6 +55,9 @@ func (s *stack) deliveries(subID int64) map[string]models.Delivery {
 	}
 	for _, id := range ids {
 		d, err := s.Store().DeliveryByID(context.Background(), id)
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			continue // purged since it was listed
+		}
 		if err != nil {
 			s.t.Fatal(err)
 		}
