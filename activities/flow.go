@@ -21,19 +21,31 @@ type flowStore interface {
 
 const (
 	// throttleInline is the longest wait for a turn or a slot that a try waits out
-	// itself; a delivery that must wait longer is throttled: its workflow waits durably.
+	// itself; a delivery that must wait longer is throttled: its workflow waits durably,
+	// and wakes workflows.TurnLead (less than this) before its turn.
 	throttleInline = 2 * time.Second
+	// throttleInlineFirst is throttleInline for a first attempt made by the event
+	// workflow (inline-first mode): handing a throttled delivery to its own workflow takes
+	// longer than a timer, and a delivery that wakes late for its turn loses it.
+	throttleInlineFirst = 5 * time.Second
 	// slotGrace is how long past the subscriber's timeout a slot outlives a lost worker.
 	slotGrace = 30 * time.Second
 	// slotRecheck is the wait of a throttled delivery before it looks for a slot again.
 	slotRecheck = time.Second
 )
 
+// A throttled delivery that wakes workflows.TurnLead before its turn must be able to wait
+// out the rest in its try: this fails to compile otherwise.
+const _ = uint(throttleInline - workflows.TurnLead - 1)
+
 // Names of the limits a throttled delivery waits for (workflows.Turn.Why).
 const (
 	limitRate     = "rate_limit"
 	limitInFlight = "max_in_flight"
 	limitPushBack = "push_back"
+	// limitLate counts, in the throttled metric only, turns taken again by deliveries
+	// that woke too late for theirs.
+	limitLate = "late"
 )
 
 // takeTurn waits, before a send, for the delivery's turn under its subscriber's flow
@@ -96,11 +108,16 @@ func (a *Activities) takeTurn(ctx context.Context, t *try, job *store.DeliveryJo
 		why = limitPushBack
 	}
 	var turn workflows.Turn
+	given := t.in.Turn
+	late := given != nil && !given.Retaken && rate > 0 && now.After(given.At.Add(lateness(rate)))
 	switch {
-	case t.in.Turn != nil && t.in.Turn.Reserved && t.in.Turn.Epoch == job.Flow.Epoch && !t.in.Turn.At.Before(job.Flow.PausedUntil):
+	case given != nil && given.Reserved && given.Epoch == job.Flow.Epoch && !given.At.Before(job.Flow.PausedUntil) && !late:
 		// The turn given when the delivery was throttled: still its own unless the limits
-		// changed since (a new epoch) or the receiver asked for a pause that ends later.
-		turn = *t.in.Turn
+		// changed since (a new epoch), the receiver asked for a pause that ends later, or
+		// it woke too late for it. Sent now, that late, it would go out beside the next
+		// turns' deliveries, over the rate in a window that starts after its own turn:
+		// it takes a new turn instead, once.
+		turn = *given
 	case rate > 0:
 		got, err := a.store.TakeTurn(ctx, sub.ID, rate, sub.Burst(), notBefore)
 		if err != nil {
@@ -108,11 +125,15 @@ func (a *Activities) takeTurn(ctx context.Context, t *try, job *store.DeliveryJo
 			return func() {}, res, true, a.internal(ctx, t, "take a turn", err)
 		}
 		turn = workflows.Turn{At: got.At, Epoch: got.Epoch, Reserved: true, Why: why}
+		if late {
+			turn.Retaken = true
+			a.metrics.Throttled(limitLate, false)
+		}
 	default: // paused, without a rate
 		turn = workflows.Turn{At: notBefore, Epoch: job.Flow.Epoch, Why: why}
 	}
 	wait := turn.At.Sub(now)
-	if wait > throttleInline {
+	if wait > throttleInline && (!t.in.Inline || wait > throttleInlineFirst) {
 		return throttled(turn)
 	}
 	if wait > 0 {
@@ -141,6 +162,12 @@ func (a *Activities) pushedBack(ctx context.Context, t *try, sub *models.Subscri
 	a.metrics.PushBack()
 	t.log.InfoContext(ctx, "receiver pushed back", "status_code", resp.StatusCode,
 		"effective_rate", models.EffectiveRate(sub, f, at), "paused_until", f.PausedUntil)
+}
+
+// lateness is how late for its turn under rate a delivery may wake and still take it:
+// a quarter of the interval between turns, at least 10 ms.
+func lateness(rate float64) time.Duration {
+	return max(time.Duration(float64(time.Second)/rate/4), 10*time.Millisecond)
 }
 
 // jitter spreads d over [d/2, 3d/2), so that waiters do not wake together.

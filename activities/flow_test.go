@@ -102,8 +102,10 @@ func TestDeliverFlow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if flows[f.subscriberID].PushBackRate <= 0 {
-				t.Errorf("flow after a 429: %+v, want a lowered rate", flows[f.subscriberID])
+			// Sent once, the subscriber is not slowed down beyond the pause (its rate is
+			// lowered only when it was sent at least once a second: store.TestPushBack).
+			if fl := flows[f.subscriberID]; fl.PushBackRate != 0 || fl.PausedUntil.IsZero() {
+				t.Errorf("flow after one 429 with Retry-After: %+v, want paused, no lowered rate", fl)
 			}
 		})
 	})
@@ -127,6 +129,38 @@ func TestDeliverKeepsItsTurn(t *testing.T) {
 		res, err := f.deliverWith(0, turn)
 		if err != nil || res.Outcome != workflows.OutcomeSucceeded {
 			t.Fatalf("try with its turn come: %+v, %v; want succeeded at once", res, err)
+		}
+		if n := len(rc.requests()); n != 1 {
+			t.Fatalf("receiver got %d requests, want 1", n)
+		}
+	})
+}
+
+// TestDeliverLateForItsTurn: a try that wakes later for its turn than a quarter of the
+// interval does not send beside the next turns' deliveries: it takes a new turn (once;
+// late for that one too, it sends).
+func TestDeliverLateForItsTurn(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		rc := newReceiver(t)
+		f := newDeliveryFixtureWith(t, db, rc, func(s *models.Subscriber) { s.RateLimit = 0.1 }) // one every 10 s
+		ctx := context.Background()
+		for range 3 {
+			if _, err := f.store.TakeTurn(ctx, f.subscriberID, 0.1, 1, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		turn := &workflows.Turn{At: time.Now().Add(-5 * time.Second), Reserved: true, Why: "rate_limit"}
+		res, err := f.deliverWith(0, turn)
+		if err != nil || res.Outcome != workflows.OutcomeThrottled || res.Turn == nil || !res.Turn.Retaken || time.Until(res.Turn.At) < 20*time.Second {
+			t.Fatalf("try 5 s late for its turn: %+v, %v; want throttled with a new turn after the three taken", res, err)
+		}
+		if n := len(rc.requests()); n != 0 {
+			t.Fatalf("receiver got %d requests, want none", n)
+		}
+		late := *res.Turn
+		late.At = time.Now().Add(-5 * time.Second)
+		if res, err := f.deliverWith(0, &late); err != nil || res.Outcome != workflows.OutcomeSucceeded {
+			t.Fatalf("try late for its retaken turn: %+v, %v; want succeeded", res, err)
 		}
 	})
 }

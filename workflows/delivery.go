@@ -191,8 +191,14 @@ func (d *delivery) waitForRelease(ctx workflow.Context, res DeliverResult) error
 // subscriber's limits by then at the latest.
 const maxThrottleSleep = 10 * time.Minute
 
-// waitForTurn waits, with the window stopped, until the delivery's turn under its
-// subscriber's flow limits (or maxThrottleSleep). The first wait sets its status
+// TurnLead is how long before its turn a throttled delivery wakes: its next try is
+// under way by then and waits out the rest itself (a wait that short is not throttled
+// again), so that the send goes out on its turn, not a timer's and a task's latency
+// after it, beside the turns of the next deliveries.
+const TurnLead = 1500 * time.Millisecond
+
+// waitForTurn waits, with the window stopped, until TurnLead before the delivery's turn
+// under its subscriber's flow limits (or maxThrottleSleep). The first wait sets its status
 // attribute to throttled, for Temporal UI.
 func (d *delivery) waitForTurn(ctx workflow.Context, turn *Turn) error {
 	now := workflow.Now(ctx)
@@ -206,7 +212,7 @@ func (d *delivery) waitForTurn(ctx workflow.Context, turn *Turn) error {
 		}
 		d.throttled = true
 	}
-	if wait := at.Sub(now); wait > 0 {
+	if wait := at.Sub(now) - TurnLead; wait > 0 {
 		if err := workflow.Sleep(ctx, min(wait, maxThrottleSleep)); err != nil {
 			return err
 		}

@@ -136,6 +136,9 @@ type Turn struct {
 	// Why names the limit the delivery waits for: rate_limit, max_in_flight, or
 	// push_back (the receiver's Retry-After).
 	Why string `json:"why,omitempty"`
+	// Retaken says that the delivery woke too late for an earlier turn and took this one
+	// instead; it does not give this one up however late it wakes.
+	Retaken bool `json:"retaken,omitempty"`
 }
 
 // DeliverInput is the input of the Deliver activity.
