@@ -23,15 +23,19 @@ const (
 	// throttleInline is the longest wait for a turn or a slot that a try waits out
 	// itself; a delivery that must wait longer is throttled: its workflow waits durably,
 	// and wakes workflows.TurnLead (less than this) before its turn.
-	throttleInline = 2 * time.Second
+	throttleInline = 3500 * time.Millisecond
 	// throttleInlineFirst is throttleInline for a first attempt made by the event
 	// workflow (inline-first mode): handing a throttled delivery to its own workflow takes
 	// longer than a timer, and a delivery that wakes late for its turn loses it.
 	throttleInlineFirst = 5 * time.Second
 	// slotGrace is how long past the subscriber's timeout a slot outlives a lost worker.
 	slotGrace = 30 * time.Second
-	// slotRecheck is the wait of a throttled delivery before it looks for a slot again.
-	slotRecheck = time.Second
+	// slotRecheck is the wait of a throttled delivery before it looks for a slot again;
+	// it doubles with each look that found none, up to slotRecheckMax, so that a large
+	// backlog behind a small max_in_flight does not keep the workers and the database
+	// busy looking.
+	slotRecheck    = time.Second
+	slotRecheckMax = 8 * time.Second
 )
 
 // A throttled delivery that wakes workflows.TurnLead before its turn must be able to wait
@@ -83,7 +87,12 @@ func (a *Activities) takeTurn(ctx context.Context, t *try, job *store.DeliveryJo
 				break
 			}
 			if !now.Before(deadline) {
-				return throttled(workflows.Turn{At: now.Add(jitter(slotRecheck)), Epoch: job.Flow.Epoch, Why: limitInFlight})
+				looks := 0
+				if g := t.in.Turn; g != nil && g.Why == limitInFlight {
+					looks = g.Looks + 1
+				}
+				wait := min(slotRecheck<<min(looks, 8), slotRecheckMax)
+				return throttled(workflows.Turn{At: now.Add(jitter(wait)), Epoch: job.Flow.Epoch, Why: limitInFlight, Looks: looks})
 			}
 			if err := sleep(ctx, jitter(100*time.Millisecond)); err != nil {
 				return free, res, true, a.internal(ctx, t, "wait for a slot", err)
@@ -107,9 +116,19 @@ func (a *Activities) takeTurn(ctx context.Context, t *try, job *store.DeliveryJo
 	} else if rate != sub.RateLimit {
 		why = limitPushBack
 	}
+	if t.in.Inline && rate > 0 && t.in.Turn == nil && !job.Flow.NextTurn.IsZero() {
+		// A first attempt in the event workflow (inline-first) that would wait long for
+		// its turn hands the delivery to its own workflow without reserving one: that
+		// hand-off takes long enough that the turn would be missed. The delivery's
+		// workflow takes its turn when it wakes, as a throttled retry does.
+		interval := time.Duration(float64(time.Second) / rate)
+		if at := job.Flow.NextTurn.Add(-interval * time.Duration(sub.Burst()-1)); at.Sub(now) > throttleInlineFirst {
+			return throttled(workflows.Turn{At: at, Epoch: job.Flow.Epoch, Why: why})
+		}
+	}
 	var turn workflows.Turn
 	given := t.in.Turn
-	late := given != nil && !given.Retaken && rate > 0 && now.After(given.At.Add(lateness(rate)))
+	late := given != nil && given.Reserved && !given.Retaken && rate > 0 && now.After(given.At.Add(lateness(rate)))
 	switch {
 	case given != nil && given.Reserved && given.Epoch == job.Flow.Epoch && !given.At.Before(job.Flow.PausedUntil) && !late:
 		// The turn given when the delivery was throttled: still its own unless the limits
@@ -165,9 +184,9 @@ func (a *Activities) pushedBack(ctx context.Context, t *try, sub *models.Subscri
 }
 
 // lateness is how late for its turn under rate a delivery may wake and still take it:
-// a quarter of the interval between turns, at least 10 ms.
+// half the interval between turns, at least 20 ms.
 func lateness(rate float64) time.Duration {
-	return max(time.Duration(float64(time.Second)/rate/4), 10*time.Millisecond)
+	return max(time.Duration(float64(time.Second)/rate/2), 20*time.Millisecond)
 }
 
 // jitter spreads d over [d/2, 3d/2), so that waiters do not wake together.

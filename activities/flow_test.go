@@ -136,7 +136,7 @@ func TestDeliverKeepsItsTurn(t *testing.T) {
 	})
 }
 
-// TestDeliverLateForItsTurn: a try that wakes later for its turn than a quarter of the
+// TestDeliverLateForItsTurn: a try that wakes later for its turn than half the
 // interval does not send beside the next turns' deliveries: it takes a new turn (once;
 // late for that one too, it sends).
 func TestDeliverLateForItsTurn(t *testing.T) {
@@ -149,16 +149,16 @@ func TestDeliverLateForItsTurn(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		turn := &workflows.Turn{At: time.Now().Add(-5 * time.Second), Reserved: true, Why: "rate_limit"}
+		turn := &workflows.Turn{At: time.Now().Add(-8 * time.Second), Reserved: true, Why: "rate_limit"}
 		res, err := f.deliverWith(0, turn)
 		if err != nil || res.Outcome != workflows.OutcomeThrottled || res.Turn == nil || !res.Turn.Retaken || time.Until(res.Turn.At) < 20*time.Second {
-			t.Fatalf("try 5 s late for its turn: %+v, %v; want throttled with a new turn after the three taken", res, err)
+			t.Fatalf("try 8 s late for its turn: %+v, %v; want throttled with a new turn after the three taken", res, err)
 		}
 		if n := len(rc.requests()); n != 0 {
 			t.Fatalf("receiver got %d requests, want none", n)
 		}
 		late := *res.Turn
-		late.At = time.Now().Add(-5 * time.Second)
+		late.At = time.Now().Add(-8 * time.Second)
 		if res, err := f.deliverWith(0, &late); err != nil || res.Outcome != workflows.OutcomeSucceeded {
 			t.Fatalf("try late for its retaken turn: %+v, %v; want succeeded", res, err)
 		}

@@ -30,7 +30,7 @@ func (subscriberFlow) TableName() string { return "subscriber_flows" }
 
 func (f subscriberFlow) flow() models.Flow {
 	return models.Flow{Epoch: f.Epoch, PushBackRate: f.PushBackRate, PushBackAt: fromMicros(f.PushBackAtUS),
-		PushBackCeiling: f.PushBackCeiling, PausedUntil: fromMicros(f.PausedUntilUS)}
+		PushBackCeiling: f.PushBackCeiling, PausedUntil: fromMicros(f.PausedUntilUS), NextTurn: fromMicros(f.NextTurnUS)}
 }
 
 // flowLease is a request in flight to a subscriber with max_in_flight: a slot, held

@@ -195,7 +195,7 @@ const maxThrottleSleep = 10 * time.Minute
 // under way by then and waits out the rest itself (a wait that short is not throttled
 // again), so that the send goes out on its turn, not a timer's and a task's latency
 // after it, beside the turns of the next deliveries.
-const TurnLead = 1500 * time.Millisecond
+const TurnLead = 3 * time.Second
 
 // waitForTurn waits, with the window stopped, until TurnLead before the delivery's turn
 // under its subscriber's flow limits (or maxThrottleSleep). The first wait sets its status

@@ -139,6 +139,9 @@ type Turn struct {
 	// Retaken says that the delivery woke too late for an earlier turn and took this one
 	// instead; it does not give this one up however late it wakes.
 	Retaken bool `json:"retaken,omitempty"`
+	// Looks counts the looks for a free slot (max_in_flight) that found none in a row:
+	// each waits longer before the next.
+	Looks int `json:"looks,omitempty"`
 }
 
 // DeliverInput is the input of the Deliver activity.
