@@ -20,6 +20,7 @@ import (
 type eventStore interface {
 	ListEventTypes(ctx context.Context) ([]models.EventType, error)
 	EventExists(ctx context.Context, companyID int64, eventID string) (bool, error)
+	backlogStore
 }
 
 func (s *Server) registerEventRoutes(r gin.IRouter) {
@@ -69,6 +70,9 @@ func (s *Server) handleEventIngest(c *gin.Context) {
 	if !p.CanIngest(companyID) {
 		s.writeError(c, models.Errorf(models.EFORBIDDEN, "this API key sends events only for companies %s, not for company %d",
 			joinIDs(p.CompanyIDs), companyID))
+		return
+	}
+	if !s.admit(c, companyID) {
 		return
 	}
 	var req eventIngestRequest

@@ -90,6 +90,9 @@ type Config struct {
 	// whose X-Forwarded-For names the client address. None: the client address is the
 	// connection's peer.
 	TrustedProxies []string
+	// Admission bounds the work ingestion accepts ahead of delivery; the zero value
+	// bounds nothing. DefaultCompanyBacklog and DefaultTotalBacklog suit a deployment.
+	Admission Admission
 	// Retention is what the purge keeps (see store.Retention); GET …/me reports it so
 	// that the dashboard can say how far back data goes. Zero: not reported.
 	Retention Retention
@@ -127,6 +130,7 @@ type Server struct {
 	now       func() time.Time
 	router    *gin.Engine
 	limiter   *rateLimiter // nil: no rate limit
+	admission *admission
 	// authFailures counts failed authentications per client address; nil: no limit.
 	authFailures *rateLimiter
 	// knownKeys lets a locked-out address authenticate with a valid key.
@@ -150,6 +154,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("apiserver: the failed-authentication limit must not be negative (0 means no limit)")
 	case cfg.AuthFailureLimit > 0 && cfg.AuthFailureBurst < 1:
 		return nil, errors.New("apiserver: the failed-authentication limit's burst must be at least 1")
+	case cfg.Admission.CompanyBacklog < 0 || cfg.Admission.TotalBacklog < 0:
+		return nil, errors.New("apiserver: the admission bounds must not be negative (0 means no bound)")
 	case deps.Store == nil:
 		return nil, errors.New("apiserver: a store is required")
 	case deps.Engine == nil:
@@ -168,6 +174,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, store: deps.Store, engine: deps.Engine, sender: deps.Sender, transform: deps.Transform, metrics: deps.Metrics, log: deps.Logger, now: deps.Now, router: gin.New(),
 		limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst), authFailures: newRateLimiter(cfg.AuthFailureLimit, cfg.AuthFailureBurst)}
+	s.admission = &admission{cfg: cfg.Admission}
 	s.knownKeys = &knownKeys{load: s.store.ActiveAPIKeyHashes, now: s.now}
 	if err := s.router.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("apiserver: trusted proxies: %w", err)

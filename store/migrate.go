@@ -90,6 +90,16 @@ func (s *Store) migrate(tx *gorm.DB) error {
 	if err := s.runOnce(tx, "events-fanned-out", s.backfillFannedOut); err != nil {
 		return fmt.Errorf("migrate events: %w", err)
 	}
+	// Partial indexes of the work not yet done, which Unstarted counts: they hold only the
+	// rows of that work, however large the tables grow.
+	for _, stmt := range []string{
+		"CREATE INDEX IF NOT EXISTS idx_deliveries_backlog ON deliveries (company_id) WHERE status = 'pending'",
+		"CREATE INDEX IF NOT EXISTS idx_events_backlog ON events (company_id) WHERE fanned_out_at IS NULL",
+	} {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return fmt.Errorf("migrate backlog indexes: %w", err)
+		}
+	}
 	if err := seedCatalogue(tx); err != nil {
 		return fmt.Errorf("seed event catalogue: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -50,6 +51,10 @@ type benchOptions struct {
 	Topology   string
 	Workers    int
 	TemporalDB string // the PostgreSQL server for the postgres topology's Temporal
+	// RateLimit, RateLimitBurst and MaxInFlight are set on every subscriber (0: none).
+	RateLimit      float64
+	RateLimitBurst int
+	MaxInFlight    int
 
 	// company receives the events of one measurement: each has its own, so that
 	// measurements sharing an external database do not see each other's subscribers.
@@ -97,12 +102,33 @@ type benchReport struct {
 	SQLStatementsPerDeliv float64            `json:"sql_statements_per_delivery"`
 	SQLByKindPerDelivery  map[string]float64 `json:"sql_statements_by_kind_per_delivery,omitempty"`
 	AcceptedPerSecond     float64            `json:"events_accepted_per_second"`
-	HistoryEventsPerDeliv float64            `json:"history_events_per_delivery"`
+	// Refused counts the answers 429 to events (delivery behind: admission control),
+	// each sent again after its Retry-After.
+	Refused               int64   `json:"events_refused"`
+	HistoryEventsPerDeliv float64 `json:"history_events_per_delivery"`
 	// SettledSeconds is how long after the last delivery the last workflow closed: the
 	// work Temporal still does for deliveries already made (-1: not within the timeout).
 	SettledSeconds float64 `json:"settled_seconds"`
 	Store          string  `json:"store"`
 	Topology       string  `json:"topology"`
+	// Flow is what the receiver saw of each subscriber's rate limit (--rate-limit).
+	Flow *benchFlow `json:"flow,omitempty"`
+}
+
+// benchFlow compares a rate-limited subscriber's configured and observed rates.
+type benchFlow struct {
+	RateLimit float64 `json:"rate_limit"`
+	Burst     int     `json:"rate_limit_burst"`
+	// ObservedRate is the slowest and fastest subscriber's deliveries per second, from
+	// its first delivery to its last.
+	ObservedRateMin float64 `json:"observed_rate_min"`
+	ObservedRateMax float64 `json:"observed_rate_max"`
+	// WindowSeconds is the sliding window: 30 s, or less when the run was shorter.
+	WindowSeconds float64 `json:"window_seconds"`
+	// MostInWindow is the most deliveries any subscriber got in any window; Allowed is
+	// what its rate and burst allow there.
+	MostInWindow int `json:"most_in_window"`
+	Allowed      int `json:"allowed_in_window"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -124,6 +150,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fs.StringVar(&o.Topology, "topology", "dev", "dev (one process: embedded Temporal on SQLite, worker and API) or postgres (a Temporal server on PostgreSQL, the API (with a worker of its own unless --api-worker=false), --workers workers; needs --database-url postgres://… and --temporal-database-url)")
 		fs.IntVar(&o.Workers, "workers", 1, "workers of the postgres topology")
 		fs.StringVar(&o.TemporalDB, "temporal-database-url", getenv("HOOKFLOW_TEMPORAL_DATABASE_URL"), "PostgreSQL server for the postgres topology's Temporal, postgres://user:pass@host:5432/; each measurement gets new databases there, dropped after (env HOOKFLOW_TEMPORAL_DATABASE_URL)")
+		fs.Float64Var(&o.RateLimit, "rate-limit", 0, "rate_limit of every subscriber, deliveries per second (0: none); the report compares it with what the receiver saw")
+		fs.IntVar(&o.RateLimitBurst, "rate-limit-burst", 0, "rate_limit_burst of every subscriber (needs --rate-limit)")
+		fs.IntVar(&o.MaxInFlight, "max-in-flight", 0, "max_in_flight of every subscriber (0: none)")
 	})
 	if err != nil {
 		return err
@@ -291,7 +320,8 @@ func benchSubscribers(ctx context.Context, m *Main, o benchOptions, url string) 
 	for i := 0; i < o.Subscribers; i++ {
 		sub := &models.Subscriber{OrganizationID: "bench", ExtensionID: "bench", CompanyID: o.company, Name: "bench " + strconv.Itoa(i),
 			WebhookURL: url + "/r/" + strconv.Itoa(i), Status: models.StatusActive, InactivePolicy: models.PolicyQueue,
-			Secret: "bench-secret", Events: []models.SubscriberEvent{{Slug: benchSlug, Filters: filter}}}
+			Secret: "bench-secret", Events: []models.SubscriberEvent{{Slug: benchSlug, Filters: filter}},
+			RateLimit: o.RateLimit, RateLimitBurst: o.RateLimitBurst, MaxInFlight: o.MaxInFlight}
 		if err := m.Store().CreateSubscriber(ctx, sub); err != nil {
 			return nil, err
 		}
@@ -330,25 +360,40 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 	statements0, kinds0 := statements(m)
 	cpu0, pg0 := cpuTime(), postgresCPU()
 	start := time.Now()
+	var refused atomic.Int64
 	err := forEach(ctx, o.Events, o.Senders, o.Rate, func(i int) error {
 		id := prefix + "-" + strconv.Itoa(i)
 		body := fmt.Sprintf(`{"id":%q,"event_slug":%q,"payload":{"seq":%d,"uid":%d,"name":"Air Zoom Pegasus","brand":{"uid":238,"name":"Nike"},"price":{"currency":"INR","effective":9596,"marked":11995},"sizes":[{"size":"UK 8","quantity":12},{"size":"UK 9","quantity":3}],"padding":%q}}`,
 			id, slug, i, 7500+i, pad)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.APIURL()+"/service/platform/webhook/v1.0/company/"+strconv.FormatInt(o.company, 10)+"/events", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+m.Config.AdminToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := httpc.Do(req)
-		if err != nil {
-			return err
+		for {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.APIURL()+"/service/platform/webhook/v1.0/company/"+strconv.FormatInt(o.company, 10)+"/events", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+m.Config.AdminToken)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := httpc.Do(req)
+			if err != nil {
+				return err
+			}
+			answer, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusTooManyRequests {
+				// Delivery is behind: send it again when the API says, as a producer would.
+				refused.Add(1)
+				wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Duration(max(wait, 1)) * time.Second):
+				}
+				continue
+			}
+			if resp.StatusCode != http.StatusAccepted {
+				return fmt.Errorf("event %d: %s: %s", i, resp.Status, bytes.TrimSpace(answer))
+			}
+			accepted.Store(id, time.Now())
+			return nil
 		}
-		answer, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("event %d: %s: %s", i, resp.Status, bytes.TrimSpace(answer))
-		}
-		accepted.Store(id, time.Now())
-		return nil
 	})
+	rep.Refused = refused.Load()
 	if err != nil {
 		return err
 	}
@@ -400,6 +445,9 @@ func benchHookflow(ctx context.Context, m *Main, o benchOptions, rc *benchReceiv
 		}
 	}
 	rep.PeakRSSMB = peakRSSMB()
+	if o.RateLimit > 0 {
+		rep.Flow = rc.flow(o.RateLimit, max(o.RateLimitBurst, 1))
+	}
 	if rep.Lost > 0 {
 		return fmt.Errorf("%d of %d deliveries did not arrive", rep.Lost, want)
 	}
@@ -514,6 +562,9 @@ func printBench(w io.Writer, r benchReport) {
 		row("ceiling (plain Go POSTs)", fmt.Sprintf("%.1f/s  (Hookflow = %.3f×)", r.CeilingPerSecond, r.RatioToCeiling))
 	}
 	row("events accepted/s", fmt.Sprintf("%.1f", r.AcceptedPerSecond))
+	if r.Refused > 0 {
+		row("events refused (429, sent again)", r.Refused)
+	}
 	row("latency p50/p95/p99/max", fmt.Sprintf("%.0f / %.0f / %.0f / %.0f ms", r.LatencyMS["p50"], r.LatencyMS["p95"], r.LatencyMS["p99"], r.LatencyMS["max"]))
 	row("lost / duplicates", fmt.Sprintf("%d / %d", r.Lost, r.Duplicates))
 	if r.PostgresCPUPer1000 > 0 {
@@ -532,6 +583,11 @@ func printBench(w io.Writer, r benchReport) {
 		row("  "+k, r.SQLByKindPerDelivery[k])
 	}
 	row("history events per delivery", r.HistoryEventsPerDeliv)
+	if f := r.Flow; f != nil {
+		row("rate limit (burst)", fmt.Sprintf("%g/s (%d) per subscriber", f.RateLimit, f.Burst))
+		row("observed rate", fmt.Sprintf("%.2f-%.2f/s per subscriber", f.ObservedRateMin, f.ObservedRateMax))
+		row("most in any window", fmt.Sprintf("%d in %.0f s (allowed %d)", f.MostInWindow, f.WindowSeconds, f.Allowed))
+	}
 	if r.SettledSeconds >= 0 {
 		row("all workflows closed", fmt.Sprintf("%.1f s after the last delivery", r.SettledSeconds))
 	} else {

@@ -67,6 +67,28 @@ func TestBench(t *testing.T) {
 			t.Errorf("ratio %.3f, want %.3f", got.Ratio, want)
 		}
 	})
+	t.Run("RateLimited", func(t *testing.T) {
+		// Two subscribers at 5/s: 30 events each take about 6 s, and the report compares
+		// what the receiver saw with the limit.
+		var got struct {
+			benchResult
+			Flow struct {
+				RateLimit       float64 `json:"rate_limit"`
+				ObservedRateMin float64 `json:"observed_rate_min"`
+				ObservedRateMax float64 `json:"observed_rate_max"`
+				MostInWindow    int     `json:"most_in_window"`
+				Allowed         int     `json:"allowed_in_window"`
+			} `json:"flow"`
+		}
+		runBenchJSON(t, &got, "--mode", "child", "--events", "30", "--subscribers", "2", "--skip-floor", "--rate-limit", "5")
+		f := got.Flow
+		if got.Deliveries != 60 || got.Lost != 0 || f.RateLimit != 5 {
+			t.Fatalf("%+v, want 60 deliveries, none lost, rate limit 5", got)
+		}
+		if f.ObservedRateMax > 5.2 || f.ObservedRateMin < 4 || f.MostInWindow > f.Allowed || f.MostInWindow < 25 {
+			t.Errorf("flow %+v: want each subscriber at 4-5/s and no window over what the limit allows", f)
+		}
+	})
 	t.Run("FanOutAcrossRuns", func(t *testing.T) {
 		var got benchResult
 		runBenchJSON(t, &got, "--mode", "inline-first", "--events", "1", "--subscribers", "450", "--skip-floor")

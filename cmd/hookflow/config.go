@@ -79,6 +79,10 @@ type Config struct {
 	// client address, in bursts of up to AuthFailureBurst; 0 means no limit.
 	AuthFailureLimit int
 	AuthFailureBurst int
+	// AdmissionCompanyBacklog and AdmissionTotalBacklog bound the work ingestion accepts
+	// ahead of delivery (apiserver.Admission); 0 means no bound.
+	AdmissionCompanyBacklog int
+	AdmissionTotalBacklog   int
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client address.
 	TrustedProxies []string
 
@@ -149,29 +153,31 @@ const day = 24 * time.Hour
 // private receivers, plain http); worker and api require https and public receivers.
 func DefaultConfig(cmd string) Config {
 	c := Config{
-		HTTPAddr:           "127.0.0.1:8080",
-		DataDir:            ".hookflow",
-		TemporalPort:       7233,
-		UIPort:             8233,
-		TemporalAddress:    "127.0.0.1:7233",
-		TemporalNamespace:  "default",
-		NamespaceRetention: worker.DefaultNamespaceRetention,
-		Retry:              DefaultRetry,
-		DeliveryMode:       workflows.ModeChild,
-		ReleaseConcurrency: 1,
-		APIWorker:          true,
-		RateLimit:          apiserver.DefaultRateLimit,
-		RateBurst:          apiserver.DefaultRateBurst,
-		AuthFailureLimit:   apiserver.DefaultAuthFailureLimit,
-		AuthFailureBurst:   apiserver.DefaultAuthFailureBurst,
-		LogFormat:          "json",
-		LogLevel:           "info",
-		Network:            models.NetworkPolicy{RequireHTTPS: true},
-		DBPool:             store.DefaultPool,
-		Retention:          DefaultRetention,
-		PurgeInterval:      worker.DefaultPurgeInterval,
-		PurgeBatch:         activities.DefaultPurgeBatch,
-		TemporalServer:     TemporalServerConfig{MaxConns: 8, MaxIdleConns: 4, VisibilityMaxConns: 2, HistoryShards: 16},
+		HTTPAddr:                "127.0.0.1:8080",
+		DataDir:                 ".hookflow",
+		TemporalPort:            7233,
+		UIPort:                  8233,
+		TemporalAddress:         "127.0.0.1:7233",
+		TemporalNamespace:       "default",
+		NamespaceRetention:      worker.DefaultNamespaceRetention,
+		Retry:                   DefaultRetry,
+		DeliveryMode:            workflows.ModeChild,
+		ReleaseConcurrency:      1,
+		APIWorker:               true,
+		RateLimit:               apiserver.DefaultRateLimit,
+		RateBurst:               apiserver.DefaultRateBurst,
+		AuthFailureLimit:        apiserver.DefaultAuthFailureLimit,
+		AuthFailureBurst:        apiserver.DefaultAuthFailureBurst,
+		AdmissionCompanyBacklog: apiserver.DefaultCompanyBacklog,
+		AdmissionTotalBacklog:   apiserver.DefaultTotalBacklog,
+		LogFormat:               "json",
+		LogLevel:                "info",
+		Network:                 models.NetworkPolicy{RequireHTTPS: true},
+		DBPool:                  store.DefaultPool,
+		Retention:               DefaultRetention,
+		PurgeInterval:           worker.DefaultPurgeInterval,
+		PurgeBatch:              activities.DefaultPurgeBatch,
+		TemporalServer:          TemporalServerConfig{MaxConns: 8, MaxIdleConns: 4, VisibilityMaxConns: 2, HistoryShards: 16},
 	}
 	if cmd == "dev" || cmd == "bench" {
 		c.LogFormat = "text"
@@ -229,6 +235,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet, cmd string, getenv func(string) str
 	env.integer("HOOKFLOW_RATE_LIMIT_BURST", &c.RateBurst)
 	env.integer("HOOKFLOW_AUTH_FAILURE_RPS", &c.AuthFailureLimit)
 	env.integer("HOOKFLOW_AUTH_FAILURE_BURST", &c.AuthFailureBurst)
+	env.integer("HOOKFLOW_ADMISSION_COMPANY_BACKLOG", &c.AdmissionCompanyBacklog)
+	env.integer("HOOKFLOW_ADMISSION_TOTAL_BACKLOG", &c.AdmissionTotalBacklog)
 	var proxies string
 	env.str("HOOKFLOW_TRUSTED_PROXIES", &proxies)
 	for _, p := range strings.Split(proxies, ",") {
@@ -374,6 +382,9 @@ func (c *Config) Validate(cmd string) error {
 	}
 	if c.AuthFailureLimit < 0 || (c.AuthFailureLimit > 0 && c.AuthFailureBurst < 1) {
 		add("HOOKFLOW_AUTH_FAILURE_RPS must be ≥ 0 (0: no limit), and HOOKFLOW_AUTH_FAILURE_BURST ≥ 1 with a limit")
+	}
+	if c.AdmissionCompanyBacklog < 0 || c.AdmissionTotalBacklog < 0 {
+		add("HOOKFLOW_ADMISSION_COMPANY_BACKLOG and HOOKFLOW_ADMISSION_TOTAL_BACKLOG must be ≥ 0 (0: no bound)")
 	}
 	for _, p := range c.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {

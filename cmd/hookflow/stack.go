@@ -155,6 +155,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			AdminToken: cfg.AdminToken, Network: cfg.Network, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 			AuthFailureLimit: cfg.AuthFailureLimit, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies,
+			Admission: apiserver.Admission{CompanyBacklog: int64(cfg.AdmissionCompanyBacklog), TotalBacklog: int64(cfg.AdmissionTotalBacklog)},
 			Retention: apiserver.Retention{Records: cfg.Retention.Records, Payloads: cfg.Retention.Payloads, Reports: cfg.Retention.Reports},
 		}, apiserver.Deps{
 			Store: m.store, Engine: engine.New(m.client, cfg.Retry), Sender: m.sender, Transform: m.transforms, Metrics: m.metrics.Handler(), Logger: m.Log,
