@@ -14,6 +14,7 @@ import (
 // flowStore is what Deliver needs of the store for flow control.
 type flowStore interface {
 	TakeTurn(ctx context.Context, id int64, rate float64, burst int, notBefore time.Time) (store.Turn, error)
+	TakeTurnWithin(ctx context.Context, id int64, rate float64, burst int, notBefore time.Time, within time.Duration) (store.Turn, bool, error)
 	TakeSlot(ctx context.Context, id, deliveryID int64, limit int, now, expires time.Time) (bool, error)
 	FreeSlot(ctx context.Context, id, deliveryID int64) error
 	PushBack(ctx context.Context, sub *models.Subscriber, now time.Time, retryAfter time.Duration) (models.Flow, error)
@@ -116,16 +117,6 @@ func (a *Activities) takeTurn(ctx context.Context, t *try, job *store.DeliveryJo
 	} else if rate != sub.RateLimit {
 		why = limitPushBack
 	}
-	if t.in.Inline && rate > 0 && t.in.Turn == nil && !job.Flow.NextTurn.IsZero() {
-		// A first attempt in the event workflow (inline-first) that would wait long for
-		// its turn hands the delivery to its own workflow without reserving one: that
-		// hand-off takes long enough that the turn would be missed. The delivery's
-		// workflow takes its turn when it wakes, as a throttled retry does.
-		interval := time.Duration(float64(time.Second) / rate)
-		if at := job.Flow.NextTurn.Add(-interval * time.Duration(sub.Burst()-1)); at.Sub(now) > throttleInlineFirst {
-			return throttled(workflows.Turn{At: at, Epoch: job.Flow.Epoch, Why: why})
-		}
-	}
 	var turn workflows.Turn
 	given := t.in.Turn
 	late := given != nil && given.Reserved && !given.Retaken && rate > 0 && now.After(given.At.Add(lateness(rate)))
@@ -137,6 +128,17 @@ func (a *Activities) takeTurn(ctx context.Context, t *try, job *store.DeliveryJo
 		// turns' deliveries, over the rate in a window that starts after its own turn:
 		// it takes a new turn instead, once.
 		turn = *given
+	case rate > 0 && t.in.Inline && given == nil:
+		// A first attempt in the event workflow (inline-first) takes a turn only if it
+		// comes soon enough to wait for it here. Otherwise it hands the delivery to its
+		// own workflow without reserving one: the hand-off takes long enough that the
+		// turn would often be missed. The workflow takes its turn when it wakes.
+		got, reserved, err := a.store.TakeTurnWithin(ctx, sub.ID, rate, sub.Burst(), notBefore, throttleInlineFirst-notBefore.Sub(now))
+		if err != nil {
+			free()
+			return func() {}, res, true, a.internal(ctx, t, "take a turn", err)
+		}
+		turn = workflows.Turn{At: got.At, Epoch: got.Epoch, Reserved: reserved, Why: why}
 	case rate > 0:
 		got, err := a.store.TakeTurn(ctx, sub.ID, rate, sub.Burst(), notBefore)
 		if err != nil {

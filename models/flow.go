@@ -49,9 +49,6 @@ type Flow struct {
 	PushBackCeiling float64
 	// PausedUntil is the end of the wait a push-back's Retry-After asked for.
 	PausedUntil time.Time
-	// NextTurn is the limiter's schedule when the flow was read: the turn after the last
-	// one given, before the burst allowance (zero: none given yet).
-	NextTurn time.Time
 }
 
 // pushBackRate is the rate the push-back allows at now, and whether it is still on.

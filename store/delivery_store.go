@@ -401,7 +401,6 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 		FlowPushBackAtUS  *int64
 		FlowPushBackCeil  *float64
 		FlowPausedUntilUS *int64
-		FlowNextTurnUS    *int64
 		SeID              *int64
 		SeFilters         models.JSON
 		SeReducer         models.JSON
@@ -415,7 +414,7 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 			s.updated_on AS sub_updated_on, s.deleted_at AS sub_deleted_at,
 			s.rate_limit AS sub_rate_limit, s.rate_limit_burst AS sub_rate_limit_burst, s.max_in_flight AS sub_max_in_flight,
 			f.epoch AS flow_epoch, f.push_back_rate AS flow_push_back_rate, f.push_back_at_us AS flow_push_back_at_us,
-			f.push_back_ceiling AS flow_push_back_ceil, f.paused_until_us AS flow_paused_until_us, f.next_turn_us AS flow_next_turn_us,
+			f.push_back_ceiling AS flow_push_back_ceil, f.paused_until_us AS flow_paused_until_us,
 			se.id AS se_id, se.filters AS se_filters, se.reducer AS se_reducer, i.id AS inst_id`).
 		Joins("JOIN subscribers AS s ON s.id = d.subscriber_id").
 		Joins("LEFT JOIN subscriber_flows AS f ON f.subscriber_id = d.subscriber_id").
@@ -440,7 +439,7 @@ func (s *Store) LoadDeliveryJob(ctx context.Context, id int64) (*DeliveryJob, er
 	}}
 	if r.FlowEpoch != nil {
 		job.Flow = subscriberFlow{Epoch: *r.FlowEpoch, PushBackRate: *r.FlowPushBackRate, PushBackAtUS: *r.FlowPushBackAtUS,
-			PushBackCeiling: *r.FlowPushBackCeil, PausedUntilUS: *r.FlowPausedUntilUS, NextTurnUS: *r.FlowNextTurnUS}.flow()
+			PushBackCeiling: *r.FlowPushBackCeil, PausedUntilUS: *r.FlowPausedUntilUS}.flow()
 	}
 	if r.SeID != nil {
 		job.Subscriber.Events = []models.SubscriberEvent{{ID: *r.SeID, SubscriberID: r.SubscriberID, Slug: r.EventSlug, Filters: r.SeFilters, Reducer: r.SeReducer}}

@@ -30,7 +30,7 @@ func (subscriberFlow) TableName() string { return "subscriber_flows" }
 
 func (f subscriberFlow) flow() models.Flow {
 	return models.Flow{Epoch: f.Epoch, PushBackRate: f.PushBackRate, PushBackAt: fromMicros(f.PushBackAtUS),
-		PushBackCeiling: f.PushBackCeiling, PausedUntil: fromMicros(f.PausedUntilUS), NextTurn: fromMicros(f.NextTurnUS)}
+		PushBackCeiling: f.PushBackCeiling, PausedUntil: fromMicros(f.PausedUntilUS)}
 }
 
 // flowLease is a request in flight to a subscriber with max_in_flight: a slot, held
@@ -98,6 +98,39 @@ func (s *Store) TakeTurn(ctx context.Context, id int64, rate float64, burst int,
 	}
 	at := max(now, row.NextTurnUS-interval-tolerance)
 	return Turn{At: time.UnixMicro(at), Epoch: row.Epoch}, nil
+}
+
+// TakeTurnWithin is TakeTurn when the turn comes within of notBefore; otherwise it
+// reserves nothing and returns, with reserved false, when the next turn would have been.
+// One statement, and a read when nothing was reserved.
+func (s *Store) TakeTurnWithin(ctx context.Context, id int64, rate float64, burst int, notBefore time.Time, within time.Duration) (turn Turn, reserved bool, err error) {
+	if rate <= 0 {
+		return Turn{}, false, fmt.Errorf("take a turn of subscriber %d: rate %g", id, rate)
+	}
+	interval := max(int64(1e6/rate), 1)
+	tolerance := int64(max(burst, 1)-1) * interval
+	now := notBefore.UnixMicro()
+	var row struct {
+		NextTurnUS int64
+		Epoch      int64
+	}
+	g := s.greatest()
+	err = s.db.WithContext(ctx).Raw(`INSERT INTO subscriber_flows (subscriber_id, epoch, next_turn_us, push_back_rate,
+			push_back_at_us, push_back_ceiling, paused_until_us) VALUES (?, 0, ?, 0, 0, 0, 0)
+		ON CONFLICT (subscriber_id) DO UPDATE SET next_turn_us = `+g+`(subscriber_flows.next_turn_us, ?) + ?
+		WHERE `+g+`(subscriber_flows.next_turn_us, ?) - ? <= ?
+		RETURNING next_turn_us, epoch`, id, now+interval, now, interval, now, tolerance, now+within.Microseconds()).Scan(&row).Error
+	if err != nil {
+		return Turn{}, false, dbError(err, "")
+	}
+	if row.NextTurnUS != 0 {
+		return Turn{At: time.UnixMicro(max(now, row.NextTurnUS-interval-tolerance)), Epoch: row.Epoch}, true, nil
+	}
+	var cur subscriberFlow
+	if err := s.db.WithContext(ctx).Where("subscriber_id = ?", id).Take(&cur).Error; err != nil {
+		return Turn{}, false, dbError(err, "")
+	}
+	return Turn{At: time.UnixMicro(max(now, cur.NextTurnUS-tolerance)), Epoch: cur.Epoch}, false, nil
 }
 
 // TakeSlot takes one of subscriber id's max request slots for delivery until expires,

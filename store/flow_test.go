@@ -228,3 +228,29 @@ func TestPushBack(t *testing.T) {
 		}
 	})
 }
+
+// TestTakeTurnWithin: a turn is reserved only when it comes within the bound; past it,
+// nothing is reserved and the answer says when the next turn would be.
+func TestTakeTurnWithin(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		ctx := context.Background()
+		s := storetest.MustOpen(t, db.URL)
+		sub := mustSubscriber(t, s, "org1", "company/product/create/v1", func(s *models.Subscriber) { s.RateLimit = 1 })
+		now := time.Now().Truncate(time.Microsecond)
+		for i := range 3 {
+			turn, reserved, err := s.TakeTurnWithin(ctx, sub.ID, 1, 1, now, 2*time.Second)
+			if err != nil || !reserved || !turn.At.Equal(now.Add(time.Duration(i)*time.Second)) {
+				t.Fatalf("turn %d: %+v reserved %v, %v; want reserved at +%ds", i, turn, reserved, err, i)
+			}
+		}
+		for range 2 {
+			turn, reserved, err := s.TakeTurnWithin(ctx, sub.ID, 1, 1, now, 2*time.Second)
+			if err != nil || reserved || !turn.At.Equal(now.Add(3*time.Second)) {
+				t.Fatalf("turn past the bound: %+v reserved %v, %v; want none reserved, the next at +3s", turn, reserved, err)
+			}
+		}
+		if turn, err := s.TakeTurn(ctx, sub.ID, 1, 1, now); err != nil || !turn.At.Equal(now.Add(3*time.Second)) {
+			t.Fatalf("next turn: %+v, %v; want +3s (nothing was taken past the bound)", turn, err)
+		}
+	})
+}

@@ -60,16 +60,19 @@ func (rc *flowReceiver) times() []time.Time {
 }
 
 // TestFlowLimitsAcrossWorkers: two worker processes deliver a backlog to a subscriber
-// limited to 10 deliveries per second and to one limited to 2 requests in flight. Over
+// limited to 5 deliveries per second and to one limited to 2 requests in flight. Over
 // 30 s the first receiver sees at most the rate (plus its burst of 1) and at least 90 %
 // of it; the second never more than 2 at once. Waiting deliveries show as throttled,
 // and none of the waiting is billed as an attempt: every delivery made exactly one.
 func TestFlowLimitsAcrossWorkers(t *testing.T) {
 	forEachMode(t, func(t *testing.T, mode string) {
-		const rate, window = 10, 30 * time.Second
-		events := 400 // 40 s of work at the rate: work waits through the whole window
+		// 5/s keeps the embedded Temporal server's load within what it carries on 2
+		// cores beside the rest of the suite: at 10/s (400 events) the CI machine's
+		// server timed out store operations and throttled deliveries woke seconds late.
+		const rate, window = 5, 30 * time.Second
+		events := 200 // 40 s of work at the rate: work waits through the whole window
 		if testing.Short() {
-			events = 340
+			events = 170
 		}
 		dbs := storetest.Databases(t)
 		db := dbs[len(dbs)-1] // PostgreSQL when available: the workers share it
