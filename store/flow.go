@@ -79,26 +79,12 @@ type Turn struct {
 // a caller given a later turn waits for it rather than asking again (the generic cell
 // rate algorithm, scheduling form). One statement.
 func (s *Store) TakeTurn(ctx context.Context, id int64, rate float64, burst int, notBefore time.Time) (Turn, error) {
-	if rate <= 0 {
-		return Turn{}, fmt.Errorf("take a turn of subscriber %d: rate %g", id, rate)
-	}
-	interval := max(int64(1e6/rate), 1)
-	tolerance := int64(max(burst, 1)-1) * interval
-	now := notBefore.UnixMicro()
-	var row struct {
-		NextTurnUS int64
-		Epoch      int64
-	}
-	err := s.db.WithContext(ctx).Raw(`INSERT INTO subscriber_flows (subscriber_id, epoch, next_turn_us, push_back_rate,
-			push_back_at_us, push_back_ceiling, paused_until_us) VALUES (?, 0, ?, 0, 0, 0, 0)
-		ON CONFLICT (subscriber_id) DO UPDATE SET next_turn_us = `+s.greatest()+`(subscriber_flows.next_turn_us, ?) + ?
-		RETURNING next_turn_us, epoch`, id, now+interval, now, interval).Scan(&row).Error
-	if err != nil {
-		return Turn{}, dbError(err, "")
-	}
-	at := max(now, row.NextTurnUS-interval-tolerance)
-	return Turn{At: time.UnixMicro(at), Epoch: row.Epoch}, nil
+	turn, _, err := s.TakeTurnWithin(ctx, id, rate, burst, notBefore, anyWait)
+	return turn, err
 }
+
+// anyWait bounds no turn: two hundred years, six million turns at the lowest rate.
+const anyWait = 200 * 365 * 24 * time.Hour
 
 // TakeTurnWithin is TakeTurn when the turn comes within of notBefore; otherwise it
 // reserves nothing and returns, with reserved false, when the next turn would have been.
